@@ -1,0 +1,85 @@
+/**
+ * Reverse-mode differentiation over the tape. The tensors reachable from the root through grad_fn
+ * nodes are ordered topologically; each node maps its output gradient to its inputs' gradients,
+ * which are summed per tensor. Leaves that require grad accumulate into `.grad`.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { sameShape, shapeStr } from '../tensor/shape.js';
+import { enableGrad, noGrad } from './mode.js';
+
+export interface BackwardOptions {
+  /** Keep the saved tensors so backward can run through this graph again. */
+  retainGraph?: boolean;
+  /** Record the backward pass itself, for higher-order gradients. */
+  createGraph?: boolean;
+}
+
+export function runBackward(root: Tensor, grad: Tensor | undefined, opts: BackwardOptions = {}): void {
+  if (!root.requiresGrad) {
+    throw new Error('backward: the tensor does not require grad and has no grad_fn (did you forget requiresGrad, or run under noGrad?)');
+  }
+  if (grad === undefined) {
+    if (root.numel !== 1) {
+      throw new Error(`backward: grad can be implicitly created only for scalar outputs; got shape ${shapeStr(root.shape)}. Pass a gradient of that shape.`);
+    }
+    grad = Tensor.full(root.shape, 1, { dtype: root.dtype });
+  } else if (!sameShape(grad.shape, root.shape)) {
+    throw new Error(`backward: gradient shape ${shapeStr(grad.shape)} does not match the output shape ${shapeStr(root.shape)}`);
+  }
+  const retain = opts.retainGraph ?? opts.createGraph ?? false;
+
+  // Topological order of non-leaf tensors (iterative DFS, post-order).
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const node = top[0].gradFn;
+    if (node && top[1] < node.inputs.length) {
+      const inp = node.inputs[top[1]++];
+      if (inp.gradFn && !seen.has(inp)) {
+        seen.add(inp);
+        stack.push([inp, 0]);
+      }
+    } else {
+      stack.pop();
+      if (node) order.push(top[0]);
+    }
+  }
+
+  const run = () => {
+    const grads = new Map<Tensor, Tensor>([[root, grad!]]);
+    const accumulate = (t: Tensor, g: Tensor) => {
+      if (!sameShape(g.shape, t.shape)) {
+        throw new Error(`internal: gradient of shape ${shapeStr(g.shape)} for a tensor of shape ${shapeStr(t.shape)}`);
+      }
+      if (g.dtype !== t.dtype) g = g.to(t.dtype);
+      if (t.gradFn === null) {
+        t.grad = t.grad === null ? (opts.createGraph ? g : g.detach()) : t.grad.add(g);
+        return;
+      }
+      const prev = grads.get(t);
+      grads.set(t, prev === undefined ? g : prev.add(g));
+    };
+    if (root.gradFn === null) {
+      accumulate(root, grad!);
+      return;
+    }
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      const g = grads.get(t);
+      if (g === undefined) continue;
+      grads.delete(t);
+      if (t.retainsGrad) t.grad = t.grad === null ? g.detach() : t.grad.add(g);
+      const node = t.gradFn!;
+      const ins = node.apply(g, retain);
+      node.inputs.forEach((inp, k) => {
+        const gi = ins[k];
+        if (gi && inp.requiresGrad) accumulate(inp, gi);
+      });
+    }
+  };
+  if (opts.createGraph) enableGrad(run);
+  else noGrad(run);
+}

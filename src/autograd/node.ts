@@ -1,0 +1,43 @@
+/**
+ * A node of the define-by-run tape: made by an op when an input requires grad, it holds the inputs and
+ * a backward function mapping the output gradient to one gradient per input (null where none flows).
+ * Tensors saved for backward are kept with their version so an in-place change is detected.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+
+export type BackwardFn = (grad: Tensor, saved: Tensor[]) => (Tensor | null)[];
+
+export class Node {
+  private saved: Tensor[] | null;
+  private versions: number[];
+  constructor(
+    readonly name: string,
+    readonly inputs: readonly Tensor[],
+    saved: Tensor[],
+    readonly backwardFn: BackwardFn,
+  ) {
+    this.saved = saved;
+    this.versions = saved.map((t) => t.version);
+  }
+
+  /** Gradients for the inputs; frees the saved tensors unless retainGraph. */
+  apply(grad: Tensor, retainGraph: boolean): (Tensor | null)[] {
+    if (this.saved === null) {
+      throw new Error(
+        `backward through ${this.name} a second time: its saved tensors were freed by the first backward. ` +
+          'Pass { retainGraph: true } to the first backward() if you need to backward twice.',
+      );
+    }
+    this.saved.forEach((t, i) => {
+      if (t.version !== this.versions[i]) {
+        throw new Error(
+          `a tensor of shape [${t.shape.join(', ')}] saved by ${this.name} for backward was modified in place ` +
+            `(version ${t.version}, expected ${this.versions[i]}); clone it before changing it`,
+        );
+      }
+    });
+    const out = this.backwardFn(grad, this.saved);
+    if (!retainGraph) this.saved = null;
+    return out;
+  }
+}

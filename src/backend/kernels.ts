@@ -1,0 +1,104 @@
+/**
+ * The kernel contract: every computation on tensor data goes through one of these functions.
+ *
+ * Kernels see typed arrays and shapes, never Tensors, and never allocate their output: the op
+ * allocates `out` (contiguous, row-major) and the kernel fills it. The `ref` backend implements the
+ * whole table in plain TypeScript and is the specification; a fast backend supplies any subset and
+ * the registry takes the rest from `ref` (see registry.ts).
+ */
+import type { TypedArray } from '../tensor/dtype.js';
+
+/** A strided read-only view: element at index (i0, i1, ...) is data[offset + Σ ik·strides[k]]. */
+export interface View {
+  data: TypedArray;
+  offset: number;
+  shape: readonly number[];
+  strides: readonly number[];
+}
+
+export type UnaryOp =
+  | 'copy' // also converts between dtypes (out's type decides)
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'sigmoid' | 'tanh' | 'relu' | 'not';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or';
+
+export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
+
+/**
+ * Batched matrix product out[b] = op(A[b]) · op(B[b]), out contiguous (batch, m, n).
+ * A[b] element (i, p) sits at a[aOffsets[b] + i·aRowStride + p·aColStride] (transposed operands are
+ * read in place by swapping the strides); likewise B[b] (p, j) at b[bOffsets[b] + p·bRowStride + j·bColStride].
+ */
+export interface GemmArgs {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  a: TypedArray;
+  aOffsets: readonly number[];
+  aRowStride: number;
+  aColStride: number;
+  b: TypedArray;
+  bOffsets: readonly number[];
+  bRowStride: number;
+  bColStride: number;
+  out: TypedArray;
+}
+
+/** conv2d geometry: input (N, C, H, W), weight (O, C/groups, KH, KW), output (N, O, OH, OW). */
+export interface Conv2dGeom {
+  n: number; c: number; h: number; w: number;
+  o: number; kh: number; kw: number;
+  oh: number; ow: number;
+  strideH: number; strideW: number;
+  padH: number; padW: number;
+  dilationH: number; dilationW: number;
+  groups: number;
+}
+
+/** pooling geometry: input (N·C planes of H×W), output planes OH×OW; padded cells are skipped. */
+export interface Pool2dGeom {
+  planes: number; h: number; w: number;
+  oh: number; ow: number;
+  kh: number; kw: number;
+  strideH: number; strideW: number;
+  padH: number; padW: number;
+  /** avg only: divide by the full kernel area (true) or by the cells inside the input (false). */
+  countIncludePad: boolean;
+}
+
+export interface Kernels {
+  /** out[i] = f(x[i]) over x.shape, out contiguous. */
+  unary(op: UnaryOp, x: View, out: TypedArray): void;
+  /** out[i] = f(a[i], b[i]); a and b already have out's shape (broadcast dims have stride 0). */
+  binary(op: BinaryOp, a: View, b: View, out: TypedArray): void;
+  /** out[i] = cond[i] ? a[i] : b[i]; all three views have out's shape. */
+  where(cond: View, a: View, b: View, out: TypedArray): void;
+  /** Reduce the middle axis of a contiguous (outer, n, inner) array into out (outer, inner). */
+  reduce(op: ReduceOp, x: TypedArray, outer: number, n: number, inner: number, out: TypedArray): void;
+  gemm(args: GemmArgs): void;
+  /** out (outer, idx.length, inner) = x (outer, n, inner) picked along the middle axis; idx checked by the op. */
+  indexSelect(x: TypedArray, outer: number, n: number, inner: number, idx: Int32Array, out: TypedArray): void;
+  /** out (outer, n, inner) += src (outer, idx.length, inner) along the middle axis (indexSelect's adjoint). */
+  indexAdd(src: TypedArray, outer: number, n: number, inner: number, idx: Int32Array, out: TypedArray): void;
+  /**
+   * gather along the middle axis: out (outer, m, inner)[o, j, i] = x (outer, n, inner)[o, idx[o, j, i], i].
+   * scatterAdd is its adjoint: out (outer, n, inner)[o, idx[o, j, i], i] += src[o, j, i].
+   */
+  gather(x: TypedArray, outer: number, n: number, inner: number, idx: Int32Array, m: number, out: TypedArray): void;
+  scatterAdd(src: TypedArray, outer: number, n: number, inner: number, idx: Int32Array, m: number, out: TypedArray): void;
+  conv2d(x: TypedArray, w: TypedArray, g: Conv2dGeom, out: TypedArray): void;
+  /** dx (N, C, H, W) = conv2d's input gradient from dy (N, O, OH, OW). */
+  conv2dBackwardInput(dy: TypedArray, w: TypedArray, g: Conv2dGeom, dx: TypedArray): void;
+  /** dw (O, C/groups, KH, KW) = conv2d's weight gradient. */
+  conv2dBackwardWeight(dy: TypedArray, x: TypedArray, g: Conv2dGeom, dw: TypedArray): void;
+  /** Max pool; argmax (same size as out) gets the flat index within the input plane of each max. */
+  maxPool2d(x: TypedArray, g: Pool2dGeom, out: TypedArray, argmax: Int32Array): void;
+  maxPool2dBackward(dy: TypedArray, argmax: Int32Array, g: Pool2dGeom, dx: TypedArray): void;
+  avgPool2d(x: TypedArray, g: Pool2dGeom, out: TypedArray): void;
+  avgPool2dBackward(dy: TypedArray, g: Pool2dGeom, dx: TypedArray): void;
+}
+
+export type KernelName = keyof Kernels;

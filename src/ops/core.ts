@@ -1,0 +1,90 @@
+/** What every op shares: views for kernels, output allocation, recording on the tape, broadcasting's adjoint. */
+import { BackwardFn, Node } from '../autograd/node.js';
+import { isGradEnabled } from '../autograd/mode.js';
+import type { View } from '../backend/kernels.js';
+import { allocate, DType, isFloating, promoteTypes, promoteWithScalar } from '../tensor/dtype.js';
+import { contiguousStrides, numel, Shape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export type TensorLike = Tensor | number;
+
+export function viewOf(t: Tensor): View {
+  return { data: t.storage.data, offset: t.offset, shape: t.shape, strides: t.strides };
+}
+
+/** A view of t broadcast to `shape` (t's shape must broadcast to it): broadcast dims get stride 0. */
+export function broadcastView(t: Tensor, shape: Shape): View {
+  const nd = shape.length;
+  const strides = new Array<number>(nd).fill(0);
+  for (let i = 0; i < t.ndim; i++) {
+    const d = nd - t.ndim + i;
+    strides[d] = t.shape[i] === 1 && shape[d] !== 1 ? 0 : t.strides[i];
+  }
+  return { data: t.storage.data, offset: t.offset, shape, strides };
+}
+
+/** A new contiguous tensor of the given shape and dtype (zero-filled). */
+export function empty(shape: Shape, dtype: DType): Tensor {
+  return new Tensor(allocate(dtype, numel(shape)), shape, dtype);
+}
+
+/**
+ * Attach a tape node to `out` when recording and some input requires grad. `backward` receives the
+ * output gradient and the saved tensors and returns one gradient (or null) per input.
+ */
+export function record(out: Tensor, name: string, inputs: Tensor[], saved: Tensor[], backward: BackwardFn): Tensor {
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    out.gradFn = new Node(name, inputs, saved, backward);
+  }
+  return out;
+}
+
+/** Whether a tape node would be recorded for these inputs. */
+export function needsGrad(...inputs: Tensor[]): boolean {
+  return isGradEnabled() && inputs.some((t) => t.requiresGrad);
+}
+
+/** Sum a broadcast gradient back to `shape` (the adjoint of broadcasting). */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (g.ndim === shape.length && g.shape.every((s, i) => s === shape[i])) return g;
+  const lead = g.ndim - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  }
+  let r = dims.length > 0 ? g.sum(dims, true) : g;
+  if (lead > 0) r = r.reshape(shape);
+  return r;
+}
+
+/** Turn a JS number into a 0-d tensor of the dtype that PyTorch would compute `t op s` in. */
+export function scalarFor(t: Tensor, s: number): Tensor {
+  return Tensor.scalar(s, promoteWithScalar(t.dtype, s));
+}
+
+/** Coerce the operands of a binary op: numbers become 0-d tensors; returns both and the result dtype. */
+export function operands(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor, DType] {
+  if (typeof a === 'number' && typeof b === 'number') throw new TypeError(`${op}: at least one operand must be a Tensor`);
+  const ta = typeof a === 'number' ? scalarFor(b as Tensor, a) : a;
+  const tb = typeof b === 'number' ? scalarFor(ta, b) : b;
+  if (!(ta instanceof Tensor) || !(tb instanceof Tensor)) {
+    throw new TypeError(`${op}: expected Tensors or numbers, got ${describe(a)} and ${describe(b)}`);
+  }
+  return [ta, tb, promoteTypes(ta.dtype, tb.dtype)];
+}
+
+export function describe(x: unknown): string {
+  if (x instanceof Tensor) return `Tensor(${x.dtype}, [${x.shape.join(', ')}])`;
+  if (Array.isArray(x)) return 'an array';
+  return x === null ? 'null' : typeof x;
+}
+
+export function requireFloating(t: Tensor, op: string): void {
+  if (!isFloating(t.dtype)) throw new TypeError(`${op}: expected a floating-point tensor (float32 or float64), got ${t.dtype}`);
+}
+
+export function requireDType(t: Tensor, dtypes: DType[], what: string): void {
+  if (!dtypes.includes(t.dtype)) throw new TypeError(`${what}: expected dtype ${dtypes.join(' or ')}, got ${t.dtype}`);
+}
+
+export { contiguousStrides };

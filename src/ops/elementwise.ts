@@ -1,0 +1,194 @@
+/** Elementwise ops with broadcasting, each forward beside its backward. */
+import { K } from '../backend/registry.js';
+import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
+import { DType, isFloating } from '../tensor/dtype.js';
+import { broadcastShapes } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { broadcastView, empty, operands, record, sumTo, TensorLike, viewOf } from './core.js';
+
+/** Run a unary kernel into a new tensor of `dtype` (default: x's). */
+export function mapUnary(op: UnaryOp, x: Tensor, dtype: DType = x.dtype): Tensor {
+  const out = empty(x.shape, dtype);
+  K.unary(op, viewOf(x), out.storage.data);
+  return out;
+}
+
+/** Broadcast a and b (already of compatible dtypes), run the kernel into a new tensor of `dtype`. */
+function mapBinary(op: BinaryOp, a: Tensor, b: Tensor, dtype: DType, name: string): Tensor {
+  const shape = broadcastShapes(a.shape, b.shape, name);
+  const out = empty(shape, dtype);
+  K.binary(op, broadcastView(a, shape), broadcastView(b, shape), out.storage.data);
+  return out;
+}
+
+/** Casts an operand to the computation dtype (no copy when it already has it). */
+function cast(t: Tensor, dtype: DType): Tensor {
+  return t.dtype === dtype ? t : t.to(dtype);
+}
+
+function floatUnary(name: string, op: UnaryOp, x: Tensor, backward: (g: Tensor, x: Tensor, out: Tensor) => Tensor, saveOut = false): Tensor {
+  const xf = isFloating(x.dtype) ? x : x.to('float32');
+  const out = mapUnary(op, xf);
+  return record(out, name, [xf], saveOut ? [out.detach()] : [xf], (g, [s]) => [saveOut ? backward(g, xf, s) : backward(g, s, out)]);
+}
+
+export function neg(x: Tensor): Tensor {
+  if (x.dtype === 'bool') throw new TypeError('neg: not defined for bool tensors; use logicalNot');
+  return record(mapUnary('neg', x), 'neg', [x], [], (g) => [g.neg()]);
+}
+
+export function exp(x: Tensor): Tensor {
+  return floatUnary('exp', 'exp', x, (g, _x, out) => g.mul(out), true);
+}
+
+export function log(x: Tensor): Tensor {
+  return floatUnary('log', 'log', x, (g, x) => g.div(x));
+}
+
+export function sqrt(x: Tensor): Tensor {
+  return floatUnary('sqrt', 'sqrt', x, (g, _x, out) => g.div(out.mul(2)), true);
+}
+
+export function sigmoid(x: Tensor): Tensor {
+  return floatUnary('sigmoid', 'sigmoid', x, (g, _x, out) => g.mul(out.mul(out.neg().add(1))), true);
+}
+
+export function tanh(x: Tensor): Tensor {
+  return floatUnary('tanh', 'tanh', x, (g, _x, out) => g.mul(out.mul(out).neg().add(1)), true);
+}
+
+export function abs(x: Tensor): Tensor {
+  return record(mapUnary('abs', x), 'abs', [x], [x], (g, [x]) => [g.mul(sign(x))]);
+}
+
+export function sign(x: Tensor): Tensor {
+  return record(mapUnary('sign', x), 'sign', [x], [], (g) => [g.mul(0)]);
+}
+
+export function relu(x: Tensor): Tensor {
+  const out = mapUnary('relu', x);
+  return record(out, 'relu', [x], [out.detach()], (g, [out]) => [g.mul(gt(out, 0))]);
+}
+
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  const [ta, tb, dt] = operands(a, b, 'add');
+  const out = mapBinary('add', cast(ta, dt), cast(tb, dt), dt, 'add');
+  return record(out, 'add', [ta, tb], [], (g) => [sumTo(g, ta.shape), sumTo(g, tb.shape)]);
+}
+
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  const [ta, tb, dt] = operands(a, b, 'sub');
+  if (dt === 'bool') throw new TypeError('sub: not defined for bool tensors; use logicalXor-style comparisons instead');
+  const out = mapBinary('sub', cast(ta, dt), cast(tb, dt), dt, 'sub');
+  return record(out, 'sub', [ta, tb], [], (g) => [sumTo(g, ta.shape), sumTo(g.neg(), tb.shape)]);
+}
+
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  const [ta, tb, dt] = operands(a, b, 'mul');
+  const out = mapBinary('mul', cast(ta, dt), cast(tb, dt), dt, 'mul');
+  return record(out, 'mul', [ta, tb], [ta, tb], (g, [a, b]) => [
+    ta.requiresGrad ? sumTo(g.mul(b), a.shape) : null,
+    tb.requiresGrad ? sumTo(g.mul(a), b.shape) : null,
+  ]);
+}
+
+/** True division (integer operands give float32, as in PyTorch). */
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  const [ta, tb, dt0] = operands(a, b, 'div');
+  const dt = isFloating(dt0) ? dt0 : 'float32';
+  const out = mapBinary('div', cast(ta, dt), cast(tb, dt), dt, 'div');
+  return record(out, 'div', [ta, tb], [ta, tb], (g, [a, b]) => [
+    ta.requiresGrad ? sumTo(g.div(b), a.shape) : null,
+    tb.requiresGrad ? sumTo(g.mul(a).div(b.mul(b)).neg(), b.shape) : null,
+  ]);
+}
+
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  const [ta, tb, dt] = operands(a, b, 'pow');
+  const out = mapBinary('pow', cast(ta, dt), cast(tb, dt), dt, 'pow');
+  return record(out, 'pow', [ta, tb], [ta, tb, out.detach()], (g, [a, b, out]) => [
+    // d/da a^b = b·a^(b−1)
+    ta.requiresGrad ? sumTo(g.mul(b).mul(pow(a, b.sub(1))), a.shape) : null,
+    // d/db a^b = a^b·ln a, taken as 0 where a = 0 and b ≥ 0 (PyTorch's convention)
+    tb.requiresGrad
+      ? sumTo(where(logicalAnd(eq(a, 0), ge(b, 0)), 0, g.mul(out).mul(log(a))), b.shape)
+      : null,
+  ]);
+}
+
+/** Elementwise max; where a = b the gradient is split evenly (as PyTorch). */
+export function maximum(a: Tensor, b: Tensor): Tensor {
+  return minmax('maximum', a, b);
+}
+
+export function minimum(a: Tensor, b: Tensor): Tensor {
+  return minmax('minimum', a, b);
+}
+
+function minmax(op: 'maximum' | 'minimum', a: Tensor, b: Tensor): Tensor {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError(`${op}: expected two Tensors (use clamp for a number bound)`);
+  const [ta, tb, dt] = operands(a, b, op);
+  const out = mapBinary(op, cast(ta, dt), cast(tb, dt), dt, op);
+  return record(out, op, [ta, tb], [ta, tb], (g, [a, b]) => {
+    const aWins = op === 'maximum' ? gt(a, b) : lt(a, b);
+    const tie = eq(a, b);
+    const half = g.mul(0.5);
+    const ga = where(aWins, g, where(tie, half, 0));
+    const gb = where(aWins, 0, where(tie, half, g));
+    return [sumTo(ga, a.shape), sumTo(gb, b.shape)];
+  });
+}
+
+/** Clamp into [min, max] (either bound may be omitted); gradient 1 inside the closed interval. */
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  const hasMin = min !== undefined && min !== null;
+  const hasMax = max !== undefined && max !== null;
+  if (!hasMin && !hasMax) throw new TypeError('clamp: give at least one of min and max');
+  let out = x;
+  if (hasMin) {
+    const [, tmin, dt] = operands(x, min, 'clamp');
+    out = mapBinary('maximum', cast(out, dt), tmin, dt, 'clamp');
+  }
+  if (hasMax) {
+    const [, tmax, dt] = operands(out, max, 'clamp');
+    out = mapBinary('minimum', cast(out, dt), tmax, dt, 'clamp');
+  }
+  if (!x.requiresGrad) return out;
+  const inside = logicalAnd(hasMin ? ge(x, min!) : Tensor.scalar(1, 'bool'), hasMax ? le(x, max!) : Tensor.scalar(1, 'bool'));
+  return record(out, 'clamp', [x], [inside], (g, [m]) => [where(m, g, 0)]);
+}
+
+function compare(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+  const [ta, tb, dt] = operands(a, b, op);
+  return mapBinary(op, cast(ta, dt), cast(tb, dt), 'bool', op);
+}
+
+export const eq = (a: TensorLike, b: TensorLike): Tensor => compare('eq', a, b);
+export const ne = (a: TensorLike, b: TensorLike): Tensor => compare('ne', a, b);
+export const lt = (a: TensorLike, b: TensorLike): Tensor => compare('lt', a, b);
+export const le = (a: TensorLike, b: TensorLike): Tensor => compare('le', a, b);
+export const gt = (a: TensorLike, b: TensorLike): Tensor => compare('gt', a, b);
+export const ge = (a: TensorLike, b: TensorLike): Tensor => compare('ge', a, b);
+export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => compare('and', a, b);
+export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => compare('or', a, b);
+export function logicalNot(x: Tensor): Tensor {
+  return mapUnary('not', x, 'bool');
+}
+
+/**
+ * where(cond, a, b): a where cond is true, else b, all three broadcast together. cond must be bool;
+ * no gradient flows through it.
+ */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  if (!(cond instanceof Tensor) || cond.dtype !== 'bool') {
+    throw new TypeError(`where: the condition must be a bool tensor (from a comparison), got ${cond instanceof Tensor ? cond.dtype : typeof cond}`);
+  }
+  const [ta, tb, dt] = operands(a, b, 'where');
+  const shape = broadcastShapes(broadcastShapes(cond.shape, ta.shape, 'where'), tb.shape, 'where');
+  const out = empty(shape, dt);
+  K.where(broadcastView(cond, shape), broadcastView(cast(ta, dt), shape), broadcastView(cast(tb, dt), shape), out.storage.data);
+  return record(out, 'where', [ta, tb], [cond], (g, [c]) => [
+    ta.requiresGrad ? sumTo(where(c, g, 0), ta.shape) : null,
+    tb.requiresGrad ? sumTo(where(c, 0, g), tb.shape) : null,
+  ]);
+}

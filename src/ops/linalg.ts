@@ -1,0 +1,68 @@
+/** matmul with PyTorch's semantics: 1-D operands, 2-D, and batched with broadcast batch dims. */
+import { K } from '../backend/registry.js';
+import { broadcastShapes, numel, shapeStr } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { broadcastView, empty, record, sumTo } from './core.js';
+
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError('matmul: expected two Tensors');
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new RangeError(`matmul: both operands need at least 1 dim, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  }
+  if (a.dtype !== b.dtype) {
+    throw new TypeError(`matmul: expected both operands to have the same dtype, got ${a.dtype} and ${b.dtype}`);
+  }
+  if (a.dtype === 'bool') throw new TypeError('matmul: not defined for bool tensors');
+  // 1-D operands: a vector is a row (on the left) or a column (on the right), removed afterwards.
+  if (a.ndim === 1 && b.ndim === 1) return mm(a.unsqueeze(0), b.unsqueeze(1), a, b).reshape([]);
+  if (a.ndim === 1) return mm(a.unsqueeze(0), b, a, b).squeeze(-2);
+  if (b.ndim === 1) return mm(a, b.unsqueeze(1), a, b).squeeze(-1);
+  return mm(a, b, a, b);
+}
+
+/** (..., m, k) @ (..., k, n) → (broadcast ..., m, n); the transposed operands of backward are read in place. */
+function mm(a: Tensor, b: Tensor, a0: Tensor, b0: Tensor): Tensor {
+  const m = a.shape[a.ndim - 2];
+  const k = a.shape[a.ndim - 1];
+  const k2 = b.shape[b.ndim - 2];
+  const n = b.shape[b.ndim - 1];
+  if (k !== k2) {
+    throw new RangeError(
+      `matmul: shapes ${shapeStr(a0.shape)} and ${shapeStr(b0.shape)} cannot be multiplied (${k} columns vs ${k2} rows)`,
+    );
+  }
+  const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul (batch dims)');
+  const batch = numel(batchShape);
+  const av = broadcastView(a, [...batchShape, m, k]);
+  const bv = broadcastView(b, [...batchShape, k, n]);
+  const out = empty([...batchShape, m, n], a.dtype);
+  K.gemm({
+    batch, m, n, k,
+    a: av.data, aOffsets: batchOffsets(batchShape, av.strides, av.offset), aRowStride: av.strides[av.strides.length - 2], aColStride: av.strides[av.strides.length - 1],
+    b: bv.data, bOffsets: batchOffsets(batchShape, bv.strides, bv.offset), bRowStride: bv.strides[bv.strides.length - 2], bColStride: bv.strides[bv.strides.length - 1],
+    out: out.storage.data,
+  });
+  return record(out, 'matmul', [a, b], [a, b], (g, [a, b]) => [
+    a.requiresGrad ? sumTo(mm(g, b.transpose(-1, -2), g, b), a.shape) : null,
+    b.requiresGrad ? sumTo(mm(a.transpose(-1, -2), g, a, g), b.shape) : null,
+  ]);
+}
+
+/** Offsets of each matrix of a batch, in row-major order of the batch dims. */
+function batchOffsets(batchShape: readonly number[], strides: readonly number[], offset: number): number[] {
+  const total = numel(batchShape);
+  const offs = new Array<number>(total);
+  const idx = new Array<number>(batchShape.length).fill(0);
+  let o = offset;
+  for (let i = 0; i < total; i++) {
+    offs[i] = o;
+    for (let d = batchShape.length - 1; d >= 0; d--) {
+      idx[d]++;
+      o += strides[d];
+      if (idx[d] < batchShape[d]) break;
+      o -= strides[d] * batchShape[d];
+      idx[d] = 0;
+    }
+  }
+  return offs;
+}

@@ -1,0 +1,114 @@
+/** Reductions over one or more dims, and the numerically stable softmax family composed from them. */
+import { K } from '../backend/registry.js';
+import type { ReduceOp } from '../backend/kernels.js';
+import { DType, isFloating } from '../tensor/dtype.js';
+import { normDims, numel } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { empty, record, requireFloating } from './core.js';
+import { eq, where } from './elementwise.js';
+
+export type Dims = number | readonly number[];
+
+/**
+ * Move the reduced dims last and make the data contiguous, so the kernel reduces the middle axis of
+ * an (outer, n, 1) array. Returns the kept shape (keepdim form) and the sizes.
+ */
+function prepare(x: Tensor, dims: Dims | undefined, op: string) {
+  const red = normDims(dims, x.ndim, op);
+  const keep = x.shape.map((_, i) => i).filter((i) => !red.includes(i));
+  const xp = x.permute([...keep, ...red]).contiguous();
+  const n = red.reduce((p, d) => p * x.shape[d], 1);
+  const keptShape = x.shape.map((s, i) => (red.includes(i) ? 1 : s));
+  return { red, xp, n, outer: numel(x.shape) / Math.max(n, 1), keptShape };
+}
+
+function reduceKernel(op: ReduceOp, x: Tensor, dims: Dims | undefined, keepdim: boolean, dtype: DType, name: string) {
+  const p = prepare(x, dims, name);
+  if (p.n === 0 && op !== 'sum') throw new RangeError(`${name}: cannot reduce over an empty dim (shape [${x.shape.join(', ')}])`);
+  const outer = p.n === 0 ? numel(p.keptShape) : p.outer;
+  const out = empty(p.keptShape, dtype);
+  K.reduce(op, p.xp.storage.data, outer, p.n, 1, out.storage.data);
+  const shaped = keepdim ? out : out.reshape(x.shape.filter((_, i) => !p.red.includes(i)));
+  return { out: shaped, p };
+}
+
+/** Sum over dims (all when omitted). Integer and bool sums give int32 (PyTorch gives int64). */
+export function sum(x: Tensor, dims?: Dims, keepdim = false): Tensor {
+  const dtype: DType = isFloating(x.dtype) ? x.dtype : 'int32';
+  const { out, p } = reduceKernel('sum', x, dims, keepdim, dtype, 'sum');
+  return record(out, 'sum', [x], [], (g) => [g.reshape(p.keptShape).expand(x.shape)]);
+}
+
+export function mean(x: Tensor, dims?: Dims, keepdim = false): Tensor {
+  requireFloating(x, 'mean');
+  const n = normDims(dims, x.ndim, 'mean').reduce((p, d) => p * x.shape[d], 1);
+  return sum(x, dims, keepdim).div(n);
+}
+
+/**
+ * Max over dims (all when omitted). The gradient is shared evenly among tied maxima (PyTorch's amax;
+ * torch.max(x, dim) instead sends it to the one index it returns: the same when there are no ties).
+ */
+export function max(x: Tensor, dims?: Dims, keepdim = false): Tensor {
+  return extreme('max', x, dims, keepdim);
+}
+
+export function min(x: Tensor, dims?: Dims, keepdim = false): Tensor {
+  return extreme('min', x, dims, keepdim);
+}
+
+function extreme(op: 'max' | 'min', x: Tensor, dims: Dims | undefined, keepdim: boolean): Tensor {
+  const { out, p } = reduceKernel(op, x, dims, keepdim, x.dtype, op);
+  return record(out, op, [x], [x, out.detach()], (g, [x, out]) => {
+    const hit = eq(x, out.reshape(p.keptShape));
+    const share = where(hit, 1, 0).to(g.dtype);
+    const count = share.sum(p.red, true);
+    return [g.reshape(p.keptShape).div(count).mul(share)];
+  });
+}
+
+/** Index of the max along dim (of the flattened tensor when dim is omitted), as int32; first index on ties. */
+export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return argExtreme('argmax', x, dim, keepdim);
+}
+
+export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return argExtreme('argmin', x, dim, keepdim);
+}
+
+function argExtreme(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
+  if (dim === undefined) {
+    const r = reduceKernel(op, x.reshape([-1]), 0, false, 'int32', op).out;
+    return keepdim ? r.reshape(x.shape.map(() => 1)) : r;
+  }
+  return reduceKernel(op, x, dim, keepdim, 'int32', op).out;
+}
+
+/** Variance with Bessel's correction by default (correction = 1), as torch.var. */
+export function variance(x: Tensor, dims?: Dims, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
+  requireFloating(x, 'var');
+  const correction = opts.correction ?? 1;
+  const n = normDims(dims, x.ndim, 'var').reduce((p, d) => p * x.shape[d], 1);
+  const d = x.sub(x.mean(dims, true));
+  return d.mul(d).sum(dims, opts.keepdim ?? false).div(Math.max(n - correction, 0));
+}
+
+/** log Σ exp(x) along dim, stable: m + log Σ exp(x − m) with m = max (treated as a constant). */
+export function logsumexp(x: Tensor, dim: number, keepdim = false): Tensor {
+  requireFloating(x, 'logsumexp');
+  const m = x.max(dim, true).detach();
+  const mSafe = where(m.abs().lt(Infinity), m, 0);
+  const r = x.sub(mSafe).exp().sum(dim, true).log().add(mSafe);
+  return keepdim ? r : r.squeeze(dim);
+}
+
+export function softmax(x: Tensor, dim: number): Tensor {
+  requireFloating(x, 'softmax');
+  const e = x.sub(x.max(dim, true).detach()).exp();
+  return e.div(e.sum(dim, true));
+}
+
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  requireFloating(x, 'logSoftmax');
+  return x.sub(logsumexp(x, dim, true));
+}
