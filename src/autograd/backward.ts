@@ -56,7 +56,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       }
       if (g.dtype !== t.dtype) g = g.to(t.dtype);
       if (t.gradFn === null) {
-        t.grad = t.grad === null ? (opts.createGraph ? g : g.detach()) : t.grad.add(g);
+        t.grad = t.grad === null ? (opts.createGraph ? g : ownCopy(g)) : t.grad.add(g);
         return;
       }
       const prev = grads.get(t);
@@ -71,7 +71,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       const g = grads.get(t);
       if (g === undefined) continue;
       grads.delete(t);
-      if (t.retainsGrad) t.grad = t.grad === null ? g.detach() : t.grad.add(g);
+      if (t.retainsGrad) t.grad = t.grad === null ? ownCopy(g) : t.grad.add(g);
       const node = t.gradFn!;
       const ins = node.apply(g, retain);
       node.inputs.forEach((inp, k) => {
@@ -82,4 +82,13 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
   };
   if (opts.createGraph) enableGrad(run);
   else noGrad(run);
+}
+
+/**
+ * A gradient that .grad can own: g may be a stride-0 expand (from sum's backward), a view of the
+ * caller's gradient, or the very tensor handed to another input (add's backward), and optimisers
+ * change .grad in place, so it gets its own contiguous storage.
+ */
+function ownCopy(g: Tensor): Tensor {
+  return noGrad(() => g.detach().clone());
 }

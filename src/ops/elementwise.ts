@@ -72,7 +72,8 @@ export function relu(x: Tensor): Tensor {
 
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb, dt] = operands(a, b, 'add');
-  const out = mapBinary('add', cast(ta, dt), cast(tb, dt), dt, 'add');
+  // bool + bool is logical or (as PyTorch), so a bool result stays 0/1
+  const out = mapBinary(dt === 'bool' ? 'or' : 'add', cast(ta, dt), cast(tb, dt), dt, 'add');
   return record(out, 'add', [ta, tb], [], (g) => [sumTo(g, ta.shape), sumTo(g, tb.shape)]);
 }
 

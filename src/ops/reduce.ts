@@ -27,7 +27,7 @@ function reduceKernel(op: ReduceOp, x: Tensor, dims: Dims | undefined, keepdim: 
   if (p.n === 0 && op !== 'sum') throw new RangeError(`${name}: cannot reduce over an empty dim (shape [${x.shape.join(', ')}])`);
   const outer = p.n === 0 ? numel(p.keptShape) : p.outer;
   const out = empty(p.keptShape, dtype);
-  K.reduce(op, p.xp.storage.data, outer, p.n, 1, out.storage.data);
+  K.reduce(op, p.xp.storage.data.subarray(p.xp.offset), outer, p.n, 1, out.storage.data);
   const shaped = keepdim ? out : out.reshape(x.shape.filter((_, i) => !p.red.includes(i)));
   return { out: shaped, p };
 }
@@ -61,7 +61,7 @@ function extreme(op: 'max' | 'min', x: Tensor, dims: Dims | undefined, keepdim: 
   const { out, p } = reduceKernel(op, x, dims, keepdim, x.dtype, op);
   return record(out, op, [x], [x, out.detach()], (g, [x, out]) => {
     const hit = eq(x, out.reshape(p.keptShape));
-    const share = where(hit, 1, 0).to(g.dtype);
+    const share = hit.to(g.dtype);
     const count = share.sum(p.red, true);
     return [g.reshape(p.keptShape).div(count).mul(share)];
   });

@@ -17,9 +17,12 @@ function alias(x: Tensor, shape: readonly number[], strides: readonly number[], 
 function inferShape(x: Tensor, shape: readonly number[], op: string): number[] {
   const free = shape.filter((s) => s === -1).length;
   if (free > 1) throw new RangeError(`${op}: only one dim can be -1, got ${shapeStr(shape)}`);
+  if (shape.some((s) => s !== -1 && (!Number.isInteger(s) || s < 0))) {
+    throw new RangeError(`${op}: shape must hold non-negative integers (and at most one -1), got ${shapeStr(shape)}`);
+  }
   const known = shape.reduce((p, s) => (s === -1 ? p : p * s), 1);
   const out = shape.map((s) => (s === -1 ? (known === 0 ? 0 : x.numel / known) : s));
-  checkShape(out, op);
+  // (a -1 that does not divide evenly would give a fractional size: reported as a wrong shape)
   if (numel(out) !== x.numel || (free === 1 && known !== 0 && x.numel % known !== 0)) {
     throw new RangeError(`${op}: shape ${shapeStr(shape)} is invalid for a tensor of shape ${shapeStr(x.shape)} (${x.numel} elements)`);
   }
@@ -175,7 +178,8 @@ export function around(shape: readonly number[], d: number): [number, number, nu
 export function indexAddInto(shape: readonly number[], d: number, idx: Int32Array, src: Tensor): Tensor {
   const [outer, n, inner] = around(shape, d);
   const out = empty(shape, src.dtype);
-  K.indexAdd(src.contiguous().storage.data, outer, n, inner, idx, out.storage.data);
+  const sc = src.contiguous();
+  K.indexAdd(sc.storage.data.subarray(sc.offset), outer, n, inner, idx, out.storage.data);
   const idxT = new Tensor(idx, [idx.length], 'int32');
   return record(out, 'indexAdd', [src], [], (g) => [g.indexSelect(d, idxT)]);
 }

@@ -23,6 +23,11 @@ export function dtypeOfArray(a: TypedArray): DType {
   return 'bool';
 }
 
+/** The number a tensor of this dtype stores for v: bool stores 1 for any non-zero value (NaN too), as PyTorch. */
+export function storedValue(dtype: DType, v: number): number {
+  return dtype === 'bool' ? (v !== 0 ? 1 : 0) : v;
+}
+
 export function isFloating(d: DType): boolean {
   return d === 'float32' || d === 'float64';
 }

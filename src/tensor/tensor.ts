@@ -12,7 +12,7 @@ import * as L from '../ops/linalg.js';
 import * as R from '../ops/reduce.js';
 import * as S from '../ops/shape.js';
 import { record, type TensorLike } from '../ops/core.js';
-import { allocate, checkDType, DType, dtypeOfArray, isFloating, TypedArray } from './dtype.js';
+import { allocate, checkDType, DType, dtypeOfArray, isFloating, storedValue, TypedArray } from './dtype.js';
 import { defaultGenerator, Generator } from './rng.js';
 import { checkShape, contiguousStrides, numel, shapeStr } from './shape.js';
 
@@ -68,7 +68,8 @@ export class Tensor {
 
   /**
    * From a nested array (shape inferred) or a flat array/typed array with a shape. The dtype defaults
-   * to float32 (int32 for an Int32Array, bool for booleans, float64 for a Float64Array).
+   * to float32 (int32 for an Int32Array, bool for booleans, float64 for a Float64Array; other typed
+   * arrays, such as a Uint8Array of pixels, give float32: pass { dtype: 'bool' } for a bool tensor).
    */
   static from(values: NestedArray | ArrayLike<number>, opts: CreateOptions & { shape?: readonly number[] } = {}): Tensor {
     let flat: ArrayLike<number>;
@@ -76,7 +77,8 @@ export class Tensor {
     let inferred: DType = 'float32';
     if (ArrayBuffer.isView(values)) {
       flat = values as unknown as ArrayLike<number>;
-      inferred = dtypeOfArray(values as unknown as TypedArray);
+      if (values instanceof Float64Array) inferred = 'float64';
+      else if (values instanceof Int32Array) inferred = 'int32';
       shape = opts.shape ? [...opts.shape] : [flat.length];
     } else if (typeof values === 'number' || typeof values === 'boolean') {
       flat = [Number(values)];
@@ -97,20 +99,20 @@ export class Tensor {
     }
     const dtype = opts.dtype ? checkDType(opts.dtype) : inferred;
     const data = allocate(dtype, flat.length);
-    for (let i = 0; i < flat.length; i++) data[i] = flat[i];
+    for (let i = 0; i < flat.length; i++) data[i] = storedValue(dtype, flat[i]);
     return new Tensor(data, shape, dtype).requiresGrad_(opts.requiresGrad ?? false);
   }
 
   static scalar(v: number, dtype: DType = 'float32'): Tensor {
     const data = allocate(dtype, 1);
-    data[0] = v;
+    data[0] = storedValue(dtype, v);
     return new Tensor(data, [], dtype);
   }
 
   static full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
     const dtype = checkDType(opts.dtype ?? 'float32');
     const data = allocate(dtype, numel(checkShape(shape, 'full')));
-    data.fill(value);
+    data.fill(storedValue(dtype, value));
     return new Tensor(data, shape, dtype).requiresGrad_(opts.requiresGrad ?? false);
   }
 
@@ -276,6 +278,7 @@ export class Tensor {
   to(dtype: DType): Tensor {
     checkDType(dtype);
     if (dtype === this.dtype) return this;
+    if (dtype === 'bool') return E.ne(this, 0); // non-zero → true (a plain copy would store 2 or 255)
     const out = E.mapUnary('copy', this, dtype);
     if (!isFloating(dtype)) return out;
     return recordCast(out, this);
@@ -320,7 +323,8 @@ export class Tensor {
 
   fill_(value: number): this {
     this.checkInPlace('fill_');
-    writeStrided(this, () => value);
+    const v = storedValue(this.dtype, value);
+    writeStrided(this, () => v);
     this.storage.version++;
     return this;
   }

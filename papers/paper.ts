@@ -1,0 +1,68 @@
+/**
+ * What a paper in the zoo provides to the `pfs` command. A paper is plain code (model.ts, config.ts,
+ * train.ts in papers/<name>/); this interface is only how the CLI finds and runs it.
+ */
+
+/** A preset: typed defaults, every value a number, string or boolean, overridable by `--key value`. */
+export type Config = Record<string, number | string | boolean>;
+
+/** How each config key is parsed and checked when given on the command line. */
+export type Field =
+  | { type: 'int'; min?: number; max?: number; help: string }
+  | { type: 'float'; min?: number; max?: number; help: string }
+  | { type: 'bool'; help: string }
+  | { type: 'choice'; choices: readonly string[]; help: string };
+
+export type Schema<C extends Config = Config> = { [K in keyof C]: Field };
+
+export interface Target {
+  /** Name of the metric in the result's metrics (e.g. "test_acc", "train_ppl"). */
+  metric: string;
+  /** Where the target points: at least (accuracy) or at most (loss, perplexity). */
+  direction: 'min' | 'max';
+  value: number;
+  /** Where the number comes from (e.g. "d2l 2nd ed., printed test acc 0.776"). */
+  source: string;
+}
+
+export interface Preset<C extends Config = Config> {
+  description: string;
+  config: C;
+  target?: Target;
+}
+
+export interface RunContext {
+  /** Output directory (created): checkpoint, result.json, curves. */
+  outDir: string;
+  /** Explicit data directory (`--data`), if given. */
+  dataDir?: string;
+  seed: number;
+  /** Resume from the last checkpoint in outDir. */
+  resume: boolean;
+  quiet: boolean;
+  /** Progress and log stream (stderr by default). */
+  log: NodeJS.WritableStream;
+}
+
+export interface RunResult {
+  /** Final metrics, e.g. { train_loss, train_acc, test_acc }. */
+  metrics: Record<string, number>;
+  /** Number of training samples processed (for samples/s). */
+  samples: number;
+  /** Files written into outDir, relative names. */
+  files: string[];
+}
+
+export interface Paper<C extends Config = Config> {
+  name: string;
+  title: string;
+  /** The papers it reproduces (authors, year). */
+  cites: string;
+  defaultPreset: string;
+  presets: Record<string, Preset<C>>;
+  /** Every config key: its type, bounds and a line of help. */
+  schema: Schema<C>;
+  train(config: C, ctx: RunContext): Promise<RunResult>;
+  /** Evaluate a saved checkpoint; returns metrics. */
+  evaluate?(config: C, checkpoint: string, ctx: RunContext): Promise<Record<string, number>>;
+}

@@ -1,0 +1,147 @@
+/**
+ * Module: a tree of named parameters, buffers and sub-modules, as torch.nn.Module.
+ *
+ * Registration is explicit (`this.weight = this.registerParameter('weight', ...)`): the registered name
+ * is the one used in the state dict, so a model's names match PyTorch's (`net.0.weight`,
+ * `bn.running_mean`) and its checkpoints load in either library.
+ */
+import { noGrad } from '../autograd/mode.js';
+import { shapeStr } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export abstract class Module {
+  training = true;
+  private readonly _params = new Map<string, Tensor | null>();
+  private readonly _buffers = new Map<string, Tensor>();
+  private readonly _modules = new Map<string, Module>();
+
+  abstract forward(...args: never[]): unknown;
+
+  /** Register a trainable tensor (made a leaf that requires grad). */
+  protected registerParameter(name: string, t: Tensor): Tensor;
+  protected registerParameter(name: string, t: Tensor | null): Tensor | null;
+  protected registerParameter(name: string, t: Tensor | null): Tensor | null {
+    this.checkName(name);
+    if (t !== null) {
+      if (!t.isLeaf) throw new Error(`registerParameter(${name}): a parameter must be a leaf tensor; pass t.detach()`);
+      t.requiresGrad_(true);
+    }
+    this._params.set(name, t);
+    return t;
+  }
+
+  /** Register a non-trainable state tensor saved in the state dict (e.g. BatchNorm's running mean). */
+  protected registerBuffer(name: string, t: Tensor): Tensor {
+    this.checkName(name);
+    this._buffers.set(name, t);
+    return t;
+  }
+
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    this.checkName(name);
+    if (!(m instanceof Module)) throw new TypeError(`registerModule(${name}): expected a Module`);
+    this._modules.set(name, m);
+    return m;
+  }
+
+  private checkName(name: string): void {
+    if (name === '' || name.includes('.')) throw new Error(`invalid name ${JSON.stringify(name)}: names are non-empty and contain no '.'`);
+    if (this._params.has(name) || this._buffers.has(name) || this._modules.has(name)) {
+      throw new Error(`${this.constructor.name}: "${name}" is already registered`);
+    }
+  }
+
+  *children(): IterableIterator<[string, Module]> {
+    yield* this._modules.entries();
+  }
+
+  /** This module and all below it, with dotted names ('' for this one). */
+  *namedModules(prefix = ''): IterableIterator<[string, Module]> {
+    yield [prefix, this];
+    for (const [name, m] of this._modules) yield* m.namedModules(prefix ? `${prefix}.${name}` : name);
+  }
+
+  *namedParameters(): IterableIterator<[string, Tensor]> {
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, p] of m._params) if (p !== null) yield [prefix ? `${prefix}.${name}` : name, p];
+    }
+  }
+
+  parameters(): Tensor[] {
+    return [...this.namedParameters()].map(([, p]) => p);
+  }
+
+  *namedBuffers(): IterableIterator<[string, Tensor]> {
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, b] of m._buffers) yield [prefix ? `${prefix}.${name}` : name, b];
+    }
+  }
+
+  /** Number of trainable scalars. */
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.numel, 0);
+  }
+
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Parameters and buffers by dotted name (detached; they share storage with the module). */
+  stateDict(): Record<string, Tensor> {
+    const sd: Record<string, Tensor> = {};
+    for (const [prefix, m] of this.namedModules()) {
+      const key = (n: string) => (prefix ? `${prefix}.${n}` : n);
+      for (const [n, p] of m._params) if (p !== null) sd[key(n)] = p.detach();
+      for (const [n, b] of m._buffers) sd[key(n)] = b.detach();
+    }
+    return sd;
+  }
+
+  /**
+   * Copy values from a state dict into this module's tensors (in place, so optimisers keep their
+   * references). Names and shapes must match; every difference is listed in the error.
+   */
+  loadStateDict(sd: Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
+    const strict = opts.strict ?? true;
+    const own = this.stateDict();
+    const problems: string[] = [];
+    const missing = Object.keys(own).filter((k) => !(k in sd));
+    const unexpected = Object.keys(sd).filter((k) => !(k in own));
+    if (strict && missing.length) problems.push(`missing keys: ${missing.join(', ')}`);
+    if (strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
+    for (const [k, t] of Object.entries(own)) {
+      const src = sd[k];
+      if (src === undefined) continue;
+      if (!(src instanceof Tensor)) problems.push(`${k}: expected a Tensor`);
+      else if (src.ndim !== t.ndim || src.shape.some((s, i) => s !== t.shape[i])) {
+        problems.push(`${k}: shape ${shapeStr(src.shape)} in the state dict, ${shapeStr(t.shape)} in the model`);
+      }
+    }
+    if (problems.length) throw new Error(`loadStateDict into ${this.constructor.name}: ${problems.join('; ')}`);
+    noGrad(() => {
+      for (const [k, t] of Object.entries(own)) if (k in sd) t.copy_(sd[k]);
+    });
+  }
+
+  /** One line per module, indented, as PyTorch prints a model. */
+  toString(): string {
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (this._modules.size === 0) return head + ')';
+    const lines = [...this._modules].map(([n, m]) => `  (${n}): ${m.toString().split('\n').join('\n  ')}`);
+    return `${head}\n${lines.join('\n')}\n)`;
+  }
+
+  /** The arguments shown by toString (override in layers). */
+  protected extraRepr(): string {
+    return '';
+  }
+}

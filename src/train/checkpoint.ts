@@ -1,0 +1,90 @@
+/**
+ * Training checkpoints: one safetensors file holding the model's state dict (`model.<name>`), the
+ * optimiser's state (`optim.<name>`), and in the metadata the epoch reached, the history so far, the
+ * generator states and the config — everything a killed run needs to continue exactly where it stopped.
+ * Written atomically (see src/io/atomic.ts), so a kill during the write leaves the previous checkpoint.
+ */
+import { loadSafetensors, saveSafetensors } from '../io/atomic.js';
+import type { Module } from '../nn/module.js';
+import type { Generator } from '../tensor/rng.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** What an optimiser exposes for checkpoints (see src/optim). */
+export interface Stateful {
+  stateDict(): { tensors: Record<string, Tensor>; meta: Record<string, number | string> };
+  loadStateDict(sd: { tensors: Record<string, Tensor>; meta: Record<string, number | string> }): void;
+}
+
+export interface CheckpointState {
+  /** Epochs completed. */
+  epoch: number;
+  /** Per-epoch metrics so far. */
+  history: Record<string, number>[];
+  config: Record<string, unknown>;
+}
+
+export async function saveCheckpoint(
+  path: string,
+  parts: { model: Module; optimizer?: Stateful; generators?: Record<string, Generator> },
+  state: CheckpointState,
+): Promise<void> {
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(parts.model.stateDict())) tensors[`model.${k}`] = t;
+  const metadata: Record<string, string> = {
+    format: 'papers-from-scratch checkpoint v1',
+    epoch: String(state.epoch),
+    history: JSON.stringify(state.history),
+    config: JSON.stringify(state.config),
+  };
+  if (parts.optimizer) {
+    const sd = parts.optimizer.stateDict();
+    for (const [k, t] of Object.entries(sd.tensors)) tensors[`optim.${k}`] = t;
+    metadata.optim = JSON.stringify(sd.meta);
+  }
+  if (parts.generators) {
+    metadata.generators = JSON.stringify(Object.fromEntries(Object.entries(parts.generators).map(([k, g]) => [k, g.getState()])));
+  }
+  await saveSafetensors(path, tensors, metadata);
+}
+
+/** Load a checkpoint into the given model (and optimiser and generators, when given); returns its state. */
+export async function loadCheckpoint(
+  path: string,
+  parts: { model: Module; optimizer?: Stateful; generators?: Record<string, Generator> },
+): Promise<CheckpointState> {
+  const { tensors, metadata } = await loadSafetensors(path);
+  const bad = (why: string) => new Error(`checkpoint ${path}: ${why}`);
+  const pick = (prefix: string) =>
+    Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+  try {
+    parts.model.loadStateDict(pick('model.'));
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  if (parts.optimizer) {
+    if (metadata.optim === undefined) throw bad('it holds no optimiser state');
+    parts.optimizer.loadStateDict({ tensors: pick('optim.'), meta: parseJson(metadata.optim, 'optim', bad) as Record<string, number | string> });
+  }
+  if (parts.generators) {
+    const states = parseJson(metadata.generators ?? '{}', 'generators', bad) as Record<string, number[]>;
+    for (const [k, g] of Object.entries(parts.generators)) {
+      if (!states[k]) throw bad(`it holds no state for the generator "${k}"`);
+      g.setState(states[k]);
+    }
+  }
+  const epoch = Number(metadata.epoch);
+  if (!Number.isInteger(epoch) || epoch < 0) throw bad(`bad epoch ${JSON.stringify(metadata.epoch)}`);
+  return {
+    epoch,
+    history: parseJson(metadata.history ?? '[]', 'history', bad) as Record<string, number>[],
+    config: parseJson(metadata.config ?? '{}', 'config', bad) as Record<string, unknown>,
+  };
+}
+
+function parseJson(s: string, what: string, bad: (w: string) => Error): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    throw bad(`its ${what} metadata is not valid JSON`);
+  }
+}
