@@ -316,7 +316,8 @@ export class Tensor {
     this.checkInPlace('copy_');
     const v = src.expand(this.shape).to(this.dtype).contiguous();
     const sd = v.storage.data;
-    writeStrided(this, (i) => sd[v.offset + i]);
+    if (this.isContiguous()) this.storage.data.set(sd.subarray(v.offset, v.offset + this.numel), this.offset);
+    else writeStrided(this, (i) => sd[v.offset + i]);
     this.storage.version++;
     return this;
   }
