@@ -6,6 +6,7 @@
  * `bn.running_mean`) and its checkpoints load in either library.
  */
 import { noGrad } from '../autograd/mode.js';
+import { DType, isFloating } from '../tensor/dtype.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -61,9 +62,15 @@ export abstract class Module {
     for (const [name, m] of this._modules) yield* m.namedModules(prefix ? `${prefix}.${name}` : name);
   }
 
+  /** Each parameter once, under the first name it is found by (a tied tensor is not listed, nor updated, twice), as torch. */
   *namedParameters(): IterableIterator<[string, Tensor]> {
+    const seen = new Set<Tensor>();
     for (const [prefix, m] of this.namedModules()) {
-      for (const [name, p] of m._params) if (p !== null) yield [prefix ? `${prefix}.${name}` : name, p];
+      for (const [name, p] of m._params) {
+        if (p === null || seen.has(p)) continue;
+        seen.add(p);
+        yield [prefix ? `${prefix}.${name}` : name, p];
+      }
     }
   }
 
@@ -89,6 +96,45 @@ export abstract class Module {
 
   eval(): this {
     return this.train(false);
+  }
+
+  /**
+   * Convert every floating parameter and buffer to `dtype` ('float64' for gradchecks and exact comparisons
+   * with PyTorch; layers are created in float32). Integer buffers (BatchNorm's num_batches_tracked) stay.
+   * A tensor's dtype is fixed, so each one is replaced by a converted copy (a fresh leaf, without .grad),
+   * and the module's fields that held the old tensor (`this.weight`, ...) are pointed at the new one.
+   * Convert before creating an optimiser: it would keep the old tensors.
+   */
+  to(dtype: DType): this {
+    if (!isFloating(dtype)) throw new TypeError(`Module.to: expected a floating dtype (float32 or float64), got ${dtype}`);
+    const replaced = new Map<Tensor, Tensor>(); // old → new, across the tree, so a shared (tied) tensor stays shared
+    noGrad(() => {
+      for (const [, m] of this.namedModules()) m.convertOwnTensors(dtype, replaced);
+    });
+    return this;
+  }
+
+  double(): this {
+    return this.to('float64');
+  }
+
+  float(): this {
+    return this.to('float32');
+  }
+
+  private convertOwnTensors(dtype: DType, replaced: Map<Tensor, Tensor>): void {
+    const convert = (t: Tensor): Tensor => {
+      if (!isFloating(t.dtype) || t.dtype === dtype) return t;
+      if (!replaced.has(t)) replaced.set(t, t.detach().to(dtype).requiresGrad_(t.requiresGrad));
+      return replaced.get(t)!;
+    };
+    for (const [n, p] of this._params) if (p !== null) this._params.set(n, convert(p));
+    for (const [n, b] of this._buffers) this._buffers.set(n, convert(b));
+    const fields = this as unknown as Record<string, unknown>;
+    for (const k of Object.keys(fields)) {
+      const t = fields[k];
+      if (t instanceof Tensor && replaced.has(t)) fields[k] = replaced.get(t);
+    }
   }
 
   zeroGrad(): void {
