@@ -30,6 +30,10 @@ export function parseArgs(argv: readonly string[], booleanFlags: readonly string
       out.flags[key] = true;
       continue;
     }
+    if (!valueFlags.includes(key) && !allowOverrides) {
+      const known = [...booleanFlags, ...valueFlags].map((f) => `--${f}`).join(', ');
+      throw new Error(`unknown option --${key}${known ? `; valid options: ${known}` : ''}`);
+    }
     let value: string;
     if (eq >= 0) value = a.slice(eq + 1);
     else {
@@ -37,11 +41,7 @@ export function parseArgs(argv: readonly string[], booleanFlags: readonly string
       value = argv[++i];
     }
     if (valueFlags.includes(key)) out.flags[key] = value;
-    else if (allowOverrides) out.overrides[key] = value;
-    else {
-      const known = [...booleanFlags, ...valueFlags].map((f) => `--${f}`).join(', ');
-      throw new Error(`unknown option --${key}${known ? `; valid options: ${known}` : ''}`);
-    }
+    else out.overrides[key] = value;
   }
   return out;
 }

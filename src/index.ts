@@ -1,4 +1,4 @@
-/** papers-from-scratch: the public API. */
+/** papers-from-scratch: the public API (browser-safe; the Node entry ./node.js adds files and the native backend). */
 export { Tensor, Storage } from './tensor/tensor.js';
 export type { CreateOptions, RandomOptions, NestedArray } from './tensor/tensor.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
@@ -17,3 +17,13 @@ export * from './ops/shape.js';
 export * from './ops/indexing.js';
 export * from './ops/conv.js';
 export * from './tensor/factories.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * from './data/index.js';
+export { encodeSafetensors, decodeSafetensors, SafetensorsError, MAX_HEADER_BYTES } from './io/safetensors.js';
+export type { Decoded, DecodeOptions } from './io/safetensors.js';
+export * from './train/progress.js';
+export * from './train/plot.js';
+export * from './train/metrics.js';
+export { fitClassifier, evaluateAccuracy } from './train/loop.js';
+export type { EpochRecord, FitOptions, Classifier } from './train/loop.js';
