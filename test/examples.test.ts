@@ -16,3 +16,10 @@ test('examples/airfoil-regression fits a linear model (loss falls to about 0.24)
   // Least squares on these z-scored features leaves about 0.24 of ½·variance 0.5 unexplained.
   assert.ok(losses[4] < 0.245 && losses[4] > 0.2, `final loss ${losses[4]}`);
 });
+
+test('examples/api-tour runs and prints what the README says', () => {
+  const r = spawnSync(process.execPath, [resolve(here, '../examples/api-tour.js')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\[ '0\.weight', '0\.bias', '2\.weight', '2\.bias' \]/);
+  assert.match(r.stdout, /tensor\(\[\[0\.0000, 0\.0000, 3\.0000\],\n\s+\[4\.0000, 5\.0000, 6\.0000\]\]\)/);
+});
