@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureDataset } from '../../src/data/datadir.js';
 import { loadFashionMnist } from '../../src/data/load.js';
 import { DataLoader, TensorDataset } from '../../src/data/dataset.js';
 import { SGD } from '../../src/optim/sgd.js';
@@ -47,6 +48,7 @@ async function run(kind: 'lenet' | 'lenet-bn', config: LeNetConfig, ctx: RunCont
   xavierInit(net, g);
   const optimizer = new SGD(net.parameters(), { lr: config.lr });
 
+  await ensureDataset('fashion-mnist', { dataDir: ctx.dataDir });
   const train = loadFashionMnist('train', { dataDir: ctx.dataDir });
   const n = config.train_limit > 0 ? Math.min(config.train_limit, train.images.shape[0]) : train.images.shape[0];
   const trainSet = new TensorDataset(train.images.narrow(0, 0, n), train.labels.narrow(0, 0, n));

@@ -222,3 +222,10 @@ export async function ensureDataFile(dataset: string, file: string, opts: Downlo
     }
   }
 }
+
+/** `ensureDataFile` for every file of a known dataset (what a training command calls before reading). */
+export async function ensureDataset(dataset: string, opts: DownloadOptions = {}): Promise<void> {
+  const known = DATASETS[dataset];
+  if (!known) throw new Error(`unknown dataset ${JSON.stringify(dataset)}; known: ${Object.keys(DATASETS).join(', ')}`);
+  for (const file of Object.keys(known.files)) await ensureDataFile(dataset, file, opts);
+}
