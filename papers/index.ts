@@ -1,8 +1,9 @@
 /** The zoo: every paper the `pfs` command can train. */
 import type { Paper } from './paper.js';
 import { lenetBNPaper, lenetPaper } from './lenet/train.js';
+import { optimizersPaper } from './optimizers/train.js';
 
-export const PAPERS: readonly Paper[] = [lenetPaper, lenetBNPaper] as unknown as Paper[];
+export const PAPERS: readonly Paper[] = [lenetPaper, lenetBNPaper, optimizersPaper] as unknown as Paper[];
 
 export function findPaper(name: string): Paper {
   const p = PAPERS.find((x) => x.name === name);
