@@ -6,7 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { backendInfo } from '../src/backend/registry.js';
-import '../src/backend/auto.js';
+import { nativeStatus } from '../src/backend/auto.js';
+import { getNumThreads } from '../src/backend/native/index.js';
 import { manualSeed } from '../src/tensor/rng.js';
 import { applyOverrides, describeSchema } from '../src/train/config.js';
 import { buildResult, libraryVersion, writeResult } from '../src/train/result.js';
@@ -68,6 +69,7 @@ function info(argv: string[]): number {
     `papers-from-scratch ${libraryVersion()} on Node ${process.versions.node} (${process.platform}-${process.arch})`,
     `backend: ${b.name} (${b.reason})`,
     `kernels from ref: ${b.fallbacks.length ? b.fallbacks.join(', ') : 'none'}`,
+    `native: ${nativeStatus().available ? `available, ${getNumThreads()} threads` : `unavailable (${nativeStatus().reason})`}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

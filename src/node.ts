@@ -9,3 +9,6 @@ export * from './data/node.js';
 export { writeFileAtomic, saveSafetensors, loadSafetensors } from './io/atomic.js';
 export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 export type { CheckpointState, Stateful } from './train/checkpoint.js';
+export { nativeStatus } from './backend/auto.js';
+export type { NativeStatus } from './backend/auto.js';
+export { setNumThreads, getNumThreads } from './backend/native/index.js';

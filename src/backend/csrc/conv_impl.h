@@ -1,0 +1,212 @@
+/*
+ * conv2d forward and backward for one element type, included by conv.c once per type with
+ *   T (element type), MAT / MATMUL (the product of gemm.h for T), FN(name) (type suffix).
+ *
+ * Lowering to matrix products ("im2col", Chellapilla et al. 2006): for one image and one group,
+ * the patch matrix col (K × P), K = C/groups·KH·KW rows and P = OH·OW columns, holds in column
+ * (oy, ox) the input cells that output cell reads (zero where the kernel hangs over the padding):
+ *     col[(c·KH + i)·KW + j][oy·OW + ox] = x[c][oy·sh − ph + i·dh][ox·sw − pw + j·dw]
+ * Then, with W_g the group's weights as an (O/groups × K) matrix and dy_g, y_g as (O/groups × P):
+ *     forward          y_g  = W_g · col
+ *     input gradient   dx  += col2im(W_gᵀ · dy_g)   (col2im adds each patch entry back to its cell)
+ *     weight gradient  dW_g += dy_g · colᵀ          (summed over the images)
+ * A 1×1 kernel with stride 1 and no padding needs no patch matrix: col is the input itself.
+ *
+ * Threads take whole images; with fewer images than threads, the products themselves are split.
+ */
+
+/* Whether the patch matrix is the input itself. */
+static int FN(pointwise)(const pfs_conv_geom *g) {
+  return g->kh == 1 && g->kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 && g->pad_w == 0;
+}
+
+/* The range [lo, hi) of output columns ox whose input column ox·s − p + off lies inside [0, w). */
+static void FN(inside)(int64_t s, int64_t p, int64_t off, int64_t w, int64_t ow, int64_t *lo, int64_t *hi) {
+  const int64_t a = p - off;         /* ox·s ≥ a */
+  const int64_t b = w - 1 + p - off; /* ox·s ≤ b */
+  int64_t l = a <= 0 ? 0 : (a + s - 1) / s;
+  int64_t h = b < 0 ? 0 : b / s + 1;
+  if (h > ow) h = ow;
+  if (l > h) l = h;
+  *lo = l;
+  *hi = h;
+}
+
+/* col (K × P) from the cg input planes at x (each h × w). */
+static void FN(im2col)(const T *restrict x, int64_t cg, const pfs_conv_geom *g, T *restrict col) {
+  const int64_t P = g->oh * g->ow;
+  for (int64_t c = 0; c < cg; c++) {
+    for (int64_t i = 0; i < g->kh; i++) {
+      for (int64_t j = 0; j < g->kw; j++) {
+        T *row = col + ((c * g->kh + i) * g->kw + j) * P;
+        int64_t lo, hi;
+        FN(inside)(g->stride_w, g->pad_w, j * g->dil_w, g->w, g->ow, &lo, &hi);
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+          T *dst = row + oy * g->ow;
+          const int64_t iy = oy * g->stride_h - g->pad_h + i * g->dil_h;
+          if (iy < 0 || iy >= g->h) {
+            memset(dst, 0, sizeof(T) * (size_t)g->ow);
+            continue;
+          }
+          const T *src = x + (c * g->h + iy) * g->w - g->pad_w + j * g->dil_w;
+          for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0;
+          if (g->stride_w == 1) {
+            memcpy(dst + lo, src + lo, sizeof(T) * (size_t)(hi - lo));
+          } else {
+            for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * g->stride_w];
+          }
+          for (int64_t ox = hi; ox < g->ow; ox++) dst[ox] = 0;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * The adjoint of im2col: adds each entry of col (K × P) to the input cell it was read from.
+ * The kernel column j is the outer loop: consecutive row updates then land on different input
+ * rows, where updates for j and j + 1 would overlap one element apart and stall the processor
+ * (a load waiting on a store it only partly covers).
+ */
+static void FN(col2im)(const T *restrict col, int64_t cg, const pfs_conv_geom *g, T *restrict dx) {
+  const int64_t P = g->oh * g->ow;
+  for (int64_t c = 0; c < cg; c++) {
+    for (int64_t j = 0; j < g->kw; j++) {
+      int64_t lo, hi;
+      FN(inside)(g->stride_w, g->pad_w, j * g->dil_w, g->w, g->ow, &lo, &hi);
+      for (int64_t i = 0; i < g->kh; i++) {
+        const T *row = col + ((c * g->kh + i) * g->kw + j) * P;
+        for (int64_t oy = 0; oy < g->oh; oy++) {
+          const int64_t iy = oy * g->stride_h - g->pad_h + i * g->dil_h;
+          if (iy < 0 || iy >= g->h) continue;
+          const T *src = row + oy * g->ow;
+          T *dst = dx + (c * g->h + iy) * g->w - g->pad_w + j * g->dil_w;
+          if (g->stride_w == 1) {
+            for (int64_t ox = lo; ox < hi; ox++) dst[ox] += src[ox];
+          } else {
+            for (int64_t ox = lo; ox < hi; ox++) dst[ox * g->stride_w] += src[ox];
+          }
+        }
+      }
+    }
+  }
+}
+
+enum { FN(FWD), FN(BWD_INPUT), FN(BWD_WEIGHT) };
+
+#define PFS_CONV_MAX_THREADS 64
+
+typedef struct {
+  int kind;
+  const T *x, *w, *dy; /* those the kind reads */
+  T *out;              /* y, dx or dw */
+  const pfs_conv_geom *g;
+  int inner_threads;   /* threads for each product (when images are not split) */
+  T *dw_part[PFS_CONV_MAX_THREADS]; /* weight gradient: one partial sum per thread (0: out itself) */
+  int status;
+} FN(conv_ctx);
+
+static void FN(conv_task)(void *p, int t, int nt) {
+  FN(conv_ctx) *s = p;
+  const pfs_conv_geom *g = s->g;
+  const int64_t cg = g->c / g->groups, og = g->o / g->groups;
+  const int64_t K = cg * g->kh * g->kw, P = g->oh * g->ow, HW = g->h * g->w;
+  const int64_t lo = g->n * t / nt, hi = g->n * (t + 1) / nt;
+  if (lo >= hi) return;
+  const int pw = FN(pointwise)(g);
+  T *col = NULL;
+  if (!pw) {
+    col = pfs_alloc(sizeof(T) * (size_t)(K * P));
+    if (!col) {
+      s->status = PFS_ENOMEM;
+      return;
+    }
+  }
+  T *dw = NULL;
+  if (s->kind == FN(BWD_WEIGHT)) {
+    dw = t == 0 ? s->out : pfs_alloc(sizeof(T) * (size_t)(g->o * K));
+    s->dw_part[t] = dw;
+    if (!dw) {
+      pfs_free(col);
+      s->status = PFS_ENOMEM;
+      return;
+    }
+  }
+  for (int64_t n = lo; n < hi; n++) {
+    if (s->kind == FN(BWD_INPUT) && !pw) memset(s->out + n * g->c * HW, 0, sizeof(T) * (size_t)(g->c * HW));
+    for (int64_t gi = 0; gi < g->groups; gi++) {
+      const int64_t xo = (n * g->c + gi * cg) * HW; /* this image's group of input planes */
+      const int64_t yo = (n * g->o + gi * og) * P;  /* and of output planes */
+      const T *wg = s->w ? s->w + gi * og * K : NULL;
+      int st = PFS_OK;
+      if (s->kind == FN(FWD)) {
+        const T *b = s->x + xo;
+        if (!pw) {
+          FN(im2col)(s->x + xo, cg, g, col);
+          b = col;
+        }
+        const MAT y = {og, P, K, wg, K, 1, b, P, 1, s->out + yo, P, 0};
+        st = MATMUL(&y, s->inner_threads);
+      } else if (s->kind == FN(BWD_INPUT)) {
+        /* (K × P) = W_gᵀ (K × og) · dy_g (og × P), straight into dx when the patches are the input */
+        const MAT d = {K, P, og, wg, 1, K, s->dy + yo, P, 1, pw ? s->out + xo : col, P, 0};
+        st = MATMUL(&d, s->inner_threads);
+        if (!pw) FN(col2im)(col, cg, g, s->out + xo);
+      } else {
+        const T *b = s->x + xo;
+        if (!pw) {
+          FN(im2col)(s->x + xo, cg, g, col);
+          b = col;
+        }
+        /* dW_g (og × K) += dy_g (og × P) · colᵀ (P × K) */
+        const MAT d = {og, K, P, s->dy + yo, P, 1, b, 1, P, dw + gi * og * K, K, n > lo};
+        st = MATMUL(&d, s->inner_threads);
+      }
+      if (st != PFS_OK) s->status = st;
+    }
+  }
+  pfs_free(col);
+}
+
+static int FN(conv_run)(FN(conv_ctx) *s, int nthreads) {
+  const pfs_conv_geom *g = s->g;
+  const double work = (double)g->n * (double)g->o * (double)(g->oh * g->ow) * (double)(g->c / g->groups) *
+                      (double)(g->kh * g->kw);
+  int nt = nthreads > PFS_CONV_MAX_THREADS ? PFS_CONV_MAX_THREADS : nthreads;
+  if (work < PFS_CONV_PARALLEL_MIN) nt = 1;
+  s->status = PFS_OK;
+  if (g->n >= nt) {
+    s->inner_threads = 1;
+  } else {
+    s->inner_threads = nt; /* few images: one task, the products use the threads */
+    nt = 1;
+  }
+  for (int t = 0; t < PFS_CONV_MAX_THREADS; t++) s->dw_part[t] = NULL;
+  pfs_parallel(FN(conv_task), s, nt);
+  if (s->kind == FN(BWD_WEIGHT)) {
+    const int64_t size = g->o * (g->c / g->groups) * g->kh * g->kw;
+    if (g->n == 0) memset(s->out, 0, sizeof(T) * (size_t)size);
+    for (int t = 1; t < nt; t++) {
+      T *part = s->dw_part[t];
+      if (!part) continue;
+      for (int64_t i = 0; i < size; i++) s->out[i] += part[i];
+      pfs_free(part);
+    }
+  }
+  return s->status;
+}
+
+int FN(pfs_conv2d)(const T *x, const T *w, const pfs_conv_geom *g, T *out, int nthreads) {
+  FN(conv_ctx) s = {.kind = FN(FWD), .x = x, .w = w, .out = out, .g = g};
+  return FN(conv_run)(&s, nthreads);
+}
+
+int FN(pfs_conv2d_bwd_input)(const T *dy, const T *w, const pfs_conv_geom *g, T *dx, int nthreads) {
+  FN(conv_ctx) s = {.kind = FN(BWD_INPUT), .dy = dy, .w = w, .out = dx, .g = g};
+  return FN(conv_run)(&s, nthreads);
+}
+
+int FN(pfs_conv2d_bwd_weight)(const T *dy, const T *x, const pfs_conv_geom *g, T *dw, int nthreads) {
+  FN(conv_ctx) s = {.kind = FN(BWD_WEIGHT), .dy = dy, .x = x, .out = dw, .g = g};
+  return FN(conv_run)(&s, nthreads);
+}

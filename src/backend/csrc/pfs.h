@@ -1,0 +1,132 @@
+/*
+ * The C kernels shared by the fast backends (the Node addon in native/, and a WebAssembly build).
+ *
+ * Portable C11 plus GCC/Clang vector extensions: the kernels include nothing beyond <math.h>,
+ * <stdint.h>, <stddef.h> and <string.h>. Whatever depends on the platform (threads, memory) is
+ * reached through the three hooks declared at the end, which each platform supplies.
+ *
+ * Conventions (they mirror src/backend/kernels.ts, whose TypeScript `ref` backend is the specification):
+ *   - arrays are passed as a base pointer plus element offsets and strides (int64_t, in elements);
+ *   - outputs are contiguous and preallocated by the caller;
+ *   - every entry point returns PFS_OK; PFS_UNSUPPORTED for a case it does not cover (a type
+ *     combination, an odd size), where the caller runs the reference kernel instead; or PFS_ENOMEM
+ *     when scratch memory could not be allocated.
+ *   - `_f32` / `_f64` suffixes name the element type (float / double).
+ */
+#ifndef PFS_H
+#define PFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PFS_OK 0
+#define PFS_UNSUPPORTED 1
+#define PFS_ENOMEM (-1)
+
+/* Tensors with more dims than this are left to the TypeScript reference kernels. */
+#define PFS_MAX_DIMS 16
+
+/* A strided view (see View in kernels.ts): element (i0, i1, ...) sits at base[offset + Σ ik·strides[k]]. */
+typedef struct {
+  const void *base;
+  int64_t offset;
+  const int64_t *strides; /* ndim entries, shared shape given beside */
+} pfs_view;
+
+/* ---------------------------------------------------------------- gemm ---------------------------- */
+
+/*
+ * out[b] (m × n, contiguous) = A[b] · B[b] with A[b] (i, p) at a[aoff[b] + i·ars + p·acs] and
+ * B[b] (p, j) at b[boff[b] + p·brs + j·bcs]: any strides work (transposed operands are read in place).
+ */
+typedef struct {
+  int64_t batch, m, n, k;
+  const void *a;
+  const int64_t *aoff;
+  int64_t ars, acs;
+  const void *b;
+  const int64_t *boff;
+  int64_t brs, bcs;
+  void *out;
+} pfs_gemm_args;
+
+int pfs_gemm_f32(const pfs_gemm_args *g, int nthreads);
+int pfs_gemm_f64(const pfs_gemm_args *g, int nthreads);
+
+/* ---------------------------------------------------------------- conv / pool ---------------------- */
+
+/* conv2d geometry: input (N, C, H, W), weight (O, C/groups, KH, KW), output (N, O, OH, OW). */
+typedef struct {
+  int64_t n, c, h, w, o, kh, kw, oh, ow;
+  int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+} pfs_conv_geom;
+
+int pfs_conv2d_f32(const float *x, const float *w, const pfs_conv_geom *g, float *out, int nthreads);
+int pfs_conv2d_f64(const double *x, const double *w, const pfs_conv_geom *g, double *out, int nthreads);
+int pfs_conv2d_bwd_input_f32(const float *dy, const float *w, const pfs_conv_geom *g, float *dx, int nthreads);
+int pfs_conv2d_bwd_input_f64(const double *dy, const double *w, const pfs_conv_geom *g, double *dx, int nthreads);
+int pfs_conv2d_bwd_weight_f32(const float *dy, const float *x, const pfs_conv_geom *g, float *dw, int nthreads);
+int pfs_conv2d_bwd_weight_f64(const double *dy, const double *x, const pfs_conv_geom *g, double *dw, int nthreads);
+
+/* pooling geometry: planes of H×W in, OH×OW out; cells in the padding are skipped. */
+typedef struct {
+  int64_t planes, h, w, oh, ow, kh, kw, stride_h, stride_w, pad_h, pad_w;
+  int count_include_pad;
+} pfs_pool_geom;
+
+int pfs_max_pool_f32(const float *x, const pfs_pool_geom *g, float *out, int32_t *argmax, int nthreads);
+int pfs_max_pool_f64(const double *x, const pfs_pool_geom *g, double *out, int32_t *argmax, int nthreads);
+int pfs_max_pool_bwd_f32(const float *dy, const int32_t *argmax, const pfs_pool_geom *g, float *dx, int nthreads);
+int pfs_max_pool_bwd_f64(const double *dy, const int32_t *argmax, const pfs_pool_geom *g, double *dx, int nthreads);
+int pfs_avg_pool_f32(const float *x, const pfs_pool_geom *g, float *out, int nthreads);
+int pfs_avg_pool_f64(const double *x, const pfs_pool_geom *g, double *out, int nthreads);
+int pfs_avg_pool_bwd_f32(const float *dy, const pfs_pool_geom *g, float *dx, int nthreads);
+int pfs_avg_pool_bwd_f64(const double *dy, const pfs_pool_geom *g, double *dx, int nthreads);
+
+/* ---------------------------------------------------------------- elementwise / reduce ------------- */
+
+/* Element types of the arrays an elementwise kernel sees. */
+typedef enum { PFS_F32 = 0, PFS_F64 = 1, PFS_I32 = 2, PFS_U8 = 3 } pfs_dtype;
+
+/* The numbering is the order of UnaryOp / BinaryOp in kernels.ts (the glue maps names to these). */
+typedef enum {
+  PFS_COPY, PFS_NEG, PFS_EXP, PFS_LOG, PFS_SQRT, PFS_ABS, PFS_SIGN, PFS_SIGMOID, PFS_TANH, PFS_RELU
+} pfs_unary_op;
+
+typedef enum {
+  PFS_ADD, PFS_SUB, PFS_MUL, PFS_DIV, PFS_POW, PFS_MAXIMUM, PFS_MINIMUM,
+  PFS_EQ, PFS_NE, PFS_LT, PFS_LE, PFS_GT, PFS_GE, PFS_AND, PFS_OR
+} pfs_binary_op;
+
+typedef enum { PFS_SUM, PFS_MAX, PFS_MIN, PFS_ARGMAX, PFS_ARGMIN } pfs_reduce_op;
+
+/*
+ *   unary: out (contiguous, type `tout`) = f(x) over `shape`; `copy` also converts float32 ↔ float64;
+ *          the other ops need tx == tout, a float type.
+ *   binary: a, b of type `tin` (float), out of type tin (arithmetic) or PFS_U8 (comparisons, and/or).
+ *   where: cond uint8, a, b and out of float type `t`.
+ */
+int pfs_unary(pfs_unary_op op, int ndim, const int64_t *shape, pfs_dtype tx, pfs_view x, pfs_dtype tout, void *out,
+              int nthreads);
+int pfs_binary(pfs_binary_op op, int ndim, const int64_t *shape, pfs_dtype tin, pfs_view a, pfs_view b,
+               pfs_dtype tout, void *out, int nthreads);
+int pfs_where(int ndim, const int64_t *shape, pfs_view cond, pfs_dtype t, pfs_view a, pfs_view b, void *out,
+              int nthreads);
+/* Reduce the middle axis of a contiguous (outer, n, inner) array; out is float of tx (sum/max/min) or int32 (arg*). */
+int pfs_reduce(pfs_reduce_op op, pfs_dtype tx, const void *x, int64_t outer, int64_t n, int64_t inner, void *out,
+               int nthreads);
+
+/* ---------------------------------------------------------------- platform hooks ------------------- */
+
+/*
+ * Run task(ctx, t, nt) for t = 0 .. nt−1, concurrently where the platform has threads, and return
+ * when all are done. Tasks must not call pfs_parallel again with nt > 1 (nested calls run serially).
+ */
+typedef void (*pfs_task)(void *ctx, int t, int nt);
+void pfs_parallel(pfs_task task, void *ctx, int nt);
+
+/* 64-byte-aligned scratch memory; NULL when none is left. pfs_free(NULL) does nothing. */
+void *pfs_alloc(size_t bytes);
+void pfs_free(void *p);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * Max and average pooling for one element type (T, FN as in conv_impl.h), following the reference
+ * kernels of src/backend/ref: windows are clipped to the input (padded cells are skipped), max
+ * pooling keeps the first maximum and lets a NaN win, average pooling divides by PyTorch's divisor.
+ * Threads take whole planes.
+ */
+
+/* The span [lo, hi) of input rows (or columns) under output row o: its window clipped to the
+ * input; [ps, pe) is the window clipped to the padded input (for avg pool's divisor). */
+typedef struct {
+  int64_t lo, hi, ps, pe;
+} FN(span);
+
+static inline FN(span) FN(span_of)(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t size) {
+  const int64_t s = o * stride - pad;
+  FN(span) r;
+  r.lo = s < 0 ? 0 : s;
+  r.hi = s + k < size ? s + k : size;
+  if (r.hi < r.lo) r.hi = r.lo; /* a window wholly in the padding covers no cell */
+  r.ps = s;
+  r.pe = s + k < size + pad ? s + k : size + pad;
+  return r;
+}
+
+typedef struct {
+  const pfs_pool_geom *g;
+  const T *in;
+  const int32_t *argmax_in;
+  T *out;
+  int32_t *argmax_out;
+  int kind;
+} FN(pool_ctx);
+
+enum { FN(MAXF), FN(MAXB), FN(AVGF), FN(AVGB) };
+
+/* Max pool over one plane: the first maximum of each window, or its first NaN. */
+static void FN(max_plane)(const pfs_pool_geom *g, const T *x, T *out, int32_t *am) {
+  for (int64_t oy = 0; oy < g->oh; oy++) {
+    const FN(span) ry = FN(span_of)(oy, g->stride_h, g->pad_h, g->kh, g->h);
+    for (int64_t ox = 0; ox < g->ow; ox++, out++, am++) {
+      const FN(span) rx = FN(span_of)(ox, g->stride_w, g->pad_w, g->kw, g->w);
+      T best = -INFINITY;
+      int64_t besti = ry.lo < ry.hi && rx.lo < rx.hi ? ry.lo * g->w + rx.lo : 0;
+      for (int64_t iy = ry.lo; iy < ry.hi; iy++) {
+        for (int64_t ix = rx.lo; ix < rx.hi; ix++) {
+          const T v = x[iy * g->w + ix];
+          if (v > best || v != v) {
+            best = v;
+            besti = iy * g->w + ix;
+            if (v != v) goto done;
+          }
+        }
+      }
+    done:
+      *out = best;
+      *am = (int32_t)besti;
+    }
+  }
+}
+
+/*
+ * Avg pool over one plane (forward, or backward when `bwd`), the divisor as PyTorch's: the window
+ * clipped to the padded input when count_include_pad, else the cells inside the input.
+ * Per output row, the window's input rows are first added into one row (a vectorisable loop),
+ * which leaves short sums along that row per output cell. Backward runs the same steps in reverse.
+ */
+static void FN(avg_plane)(const pfs_pool_geom *g, const T *in, T *out, int bwd) {
+  T rows[PFS_POOL_ROW];
+  if (bwd) memset(out, 0, sizeof(T) * (size_t)(g->h * g->w));
+  for (int64_t oy = 0; oy < g->oh; oy++) {
+    const FN(span) ry = FN(span_of)(oy, g->stride_h, g->pad_h, g->kh, g->h);
+    if (!bwd) {
+      for (int64_t ix = 0; ix < g->w; ix++) rows[ix] = 0;
+      for (int64_t iy = ry.lo; iy < ry.hi; iy++) {
+        const T *src = in + iy * g->w;
+        for (int64_t ix = 0; ix < g->w; ix++) rows[ix] += src[ix];
+      }
+    } else {
+      for (int64_t ix = 0; ix < g->w; ix++) rows[ix] = 0;
+    }
+    for (int64_t ox = 0; ox < g->ow; ox++) {
+      const FN(span) rx = FN(span_of)(ox, g->stride_w, g->pad_w, g->kw, g->w);
+      const int64_t div = g->count_include_pad ? (ry.pe - ry.ps) * (rx.pe - rx.ps) : (ry.hi - ry.lo) * (rx.hi - rx.lo);
+      if (!bwd) {
+        T acc = 0;
+        for (int64_t ix = rx.lo; ix < rx.hi; ix++) acc += rows[ix];
+        out[oy * g->ow + ox] = acc / (T)div;
+      } else {
+        const T v = in[oy * g->ow + ox] / (T)div;
+        for (int64_t ix = rx.lo; ix < rx.hi; ix++) rows[ix] += v;
+      }
+    }
+    if (bwd) {
+      for (int64_t iy = ry.lo; iy < ry.hi; iy++) {
+        T *dst = out + iy * g->w;
+        for (int64_t ix = 0; ix < g->w; ix++) dst[ix] += rows[ix];
+      }
+    }
+  }
+}
+
+static void FN(pool_task)(void *p, int t, int nt) {
+  const FN(pool_ctx) *s = p;
+  const pfs_pool_geom *g = s->g;
+  const int64_t lo = g->planes * t / nt, hi = g->planes * (t + 1) / nt;
+  const int64_t HW = g->h * g->w, OHW = g->oh * g->ow;
+  for (int64_t pl = lo; pl < hi; pl++) {
+    switch (s->kind) {
+      case FN(MAXF): FN(max_plane)(g, s->in + pl * HW, s->out + pl * OHW, s->argmax_out + pl * OHW); break;
+      case FN(MAXB): {
+        T *dx = s->out + pl * HW;
+        const T *dy = s->in + pl * OHW;
+        const int32_t *am = s->argmax_in + pl * OHW;
+        memset(dx, 0, sizeof(T) * (size_t)HW);
+        for (int64_t i = 0; i < OHW; i++) dx[am[i]] += dy[i];
+        break;
+      }
+      case FN(AVGF): FN(avg_plane)(g, s->in + pl * HW, s->out + pl * OHW, 0); break;
+      default: FN(avg_plane)(g, s->in + pl * OHW, s->out + pl * HW, 1); break; /* AVGB */
+    }
+  }
+}
+
+static int FN(pool_run)(const FN(pool_ctx) *s, int nthreads) {
+  const pfs_pool_geom *g = s->g;
+  const double work = (double)g->planes * (double)(g->oh * g->ow) * (double)(g->kh * g->kw);
+  int nt = work < PFS_POOL_PARALLEL_MIN ? 1 : nthreads;
+  if (nt > g->planes) nt = g->planes > 0 ? (int)g->planes : 1;
+  pfs_parallel(FN(pool_task), (void *)s, nt);
+  return PFS_OK;
+}
+
+int FN(pfs_max_pool)(const T *x, const pfs_pool_geom *g, T *out, int32_t *argmax, int nthreads) {
+  const FN(pool_ctx) s = {g, x, NULL, out, argmax, FN(MAXF)};
+  return FN(pool_run)(&s, nthreads);
+}
+
+int FN(pfs_max_pool_bwd)(const T *dy, const int32_t *argmax, const pfs_pool_geom *g, T *dx, int nthreads) {
+  const FN(pool_ctx) s = {g, dy, argmax, dx, NULL, FN(MAXB)};
+  return FN(pool_run)(&s, nthreads);
+}
+
+int FN(pfs_avg_pool)(const T *x, const pfs_pool_geom *g, T *out, int nthreads) {
+  if (g->w > PFS_POOL_ROW) return PFS_UNSUPPORTED;
+  const FN(pool_ctx) s = {g, x, NULL, out, NULL, FN(AVGF)};
+  return FN(pool_run)(&s, nthreads);
+}
+
+int FN(pfs_avg_pool_bwd)(const T *dy, const pfs_pool_geom *g, T *dx, int nthreads) {
+  if (g->w > PFS_POOL_ROW) return PFS_UNSUPPORTED;
+  const FN(pool_ctx) s = {g, dy, NULL, dx, NULL, FN(AVGB)};
+  return FN(pool_run)(&s, nthreads);
+}

@@ -1,0 +1,514 @@
+/**
+ * Backend conformance: every backend registered besides `ref` is checked, kernel by kernel, against
+ * the reference kernels (the specification) on seeded random inputs: sizes 0, 1, odd and large
+ * enough to use threads; non-contiguous views (permuted, offset, broadcast with stride 0); NaN, ±∞
+ * and ±0 passing through; conv2d with groups, stride, padding and dilation. Then the op level: a
+ * small conv net's loss and gradients under the backend equal those under `ref`.
+ *
+ * Tolerances: results that are exact in the reference's arithmetic (copies, + − × ÷, comparisons,
+ * max/min, pooling indices) must match exactly. Sums (gemm, conv, reduce) may round differently:
+ * the error allowed is rtol times the same sum taken over absolute values (a bound that does not
+ * shrink when terms cancel), with rtol 1e-5 for float32 and 1e-12 for float64. exp/log/tanh/sigmoid/pow
+ * come from different math libraries: a few units in the last place.
+ *
+ * When the native addon is not built (or no other backend is registered) the suite is skipped with
+ * the reason, so `npm test` passes on machines without a C compiler.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { nativeStatus } from '../src/backend/auto.js';
+import { getNumThreads, setNumThreads, threadsFromEnv } from '../src/backend/native/index.js';
+import { K, availableBackends, useBackend } from '../src/backend/registry.js';
+import { refKernels } from '../src/backend/ref/index.js';
+import type { BinaryOp, Conv2dGeom, Kernels, Pool2dGeom, ReduceOp, UnaryOp, View } from '../src/backend/kernels.js';
+import { allocate, type DType, type TypedArray } from '../src/tensor/dtype.js';
+import { Generator } from '../src/tensor/rng.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { noGrad } from '../src/autograd/mode.js';
+import { AvgPool2d, Conv2d, crossEntropy, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh } from '../src/nn/index.js';
+
+const fast = availableBackends().filter((b) => b !== 'ref');
+
+// ------------------------------------------------------------------ inputs
+
+type Float = 'float32' | 'float64';
+const FLOATS: Float[] = ['float32', 'float64'];
+const SPECIALS = [NaN, Infinity, -Infinity, 0, -0];
+
+/** n uniform draws from [−2, 2); with `specials`, about one in eight is NaN, ±∞ or ±0. */
+function randArray(g: Generator, dtype: DType, n: number, specials = false): TypedArray {
+  const a = allocate(dtype, n);
+  for (let i = 0; i < n; i++) {
+    if (dtype === 'bool') a[i] = g.uniform() < 0.5 ? 1 : 0;
+    else if (dtype === 'int32') a[i] = g.randint(-20, 20);
+    else a[i] = specials && g.uniform() < 0.125 ? SPECIALS[g.randint(0, SPECIALS.length)] : 4 * g.uniform() - 2;
+  }
+  return a;
+}
+
+const numel = (shape: readonly number[]): number => shape.reduce((p, s) => p * s, 1);
+
+function contiguousStrides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    st[d] = s;
+    s *= shape[d];
+  }
+  return st;
+}
+
+/** The ways a view of `shape` is laid out in its storage. */
+type Layout = 'contiguous' | 'offset' | 'permuted' | 'broadcast' | 'scalar' | 'strided';
+
+/**
+ * A view of the given shape and layout over fresh random data: `offset` starts 3 elements in,
+ * `permuted` stores the dims in reverse order, `broadcast` repeats along dim 0 (stride 0),
+ * `scalar` is one element seen everywhere, `strided` skips every other element of the last dim.
+ */
+function makeView(g: Generator, dtype: DType, shape: readonly number[], layout: Layout, specials = false): View {
+  const nd = shape.length;
+  switch (layout) {
+    case 'contiguous':
+      return { data: randArray(g, dtype, numel(shape), specials), offset: 0, shape, strides: contiguousStrides(shape) };
+    case 'offset':
+      return { data: randArray(g, dtype, numel(shape) + 5, specials), offset: 3, shape, strides: contiguousStrides(shape) };
+    case 'permuted': {
+      const rev = [...shape].reverse();
+      const st = contiguousStrides(rev).reverse();
+      return { data: randArray(g, dtype, numel(shape), specials), offset: 0, shape, strides: st };
+    }
+    case 'broadcast': {
+      const inner = shape.slice(1);
+      const st = [0, ...contiguousStrides(inner)];
+      return { data: randArray(g, dtype, Math.max(numel(inner), 1), specials), offset: 0, shape, strides: nd === 0 ? [] : st };
+    }
+    case 'scalar':
+      return { data: randArray(g, dtype, 1, specials), offset: 0, shape, strides: shape.map(() => 0) };
+    case 'strided': {
+      const st = contiguousStrides(shape).map((s) => s * 2);
+      return { data: randArray(g, dtype, 2 * numel(shape) + 1, specials), offset: 1, shape, strides: st };
+    }
+  }
+}
+
+// ------------------------------------------------------------------ comparison
+
+interface Tol {
+  rtol: number;
+  /** An absolute allowance on top (for results in float32's subnormal range). */
+  atol?: number;
+  /** Per-element magnitude the error is relative to (for sums: the sum of absolute values); default |expected|. */
+  scale?: ArrayLike<number>;
+}
+const EXACT: Tol = { rtol: 0 };
+
+function checkClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: Tol, what: string): void {
+  assert.equal(got.length, want.length, `${what}: output length ${got.length}, expected ${want.length}`);
+  for (let i = 0; i < want.length; i++) {
+    const a = got[i];
+    const e = want[i];
+    if (Number.isNaN(e) || !Number.isFinite(e)) {
+      if (!(Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)))) assert.fail(`${what}: element ${i} is ${a}, expected ${e}`);
+      continue;
+    }
+    const allowed = tol.rtol * (tol.scale ? tol.scale[i] : Math.abs(e)) + (tol.atol ?? 0);
+    const err = Math.abs(a - e);
+    if (!(err <= allowed)) assert.fail(`${what}: element ${i} is ${a}, expected ${e} (error ${err}, allowed ${allowed})`);
+  }
+}
+
+const sumTol = (dtype: Float, scale: ArrayLike<number>): Tol => ({ rtol: dtype === 'float32' ? 1e-5 : 1e-12, scale });
+/** a few units in the last place (float32: 2^−23 ≈ 1.2e-7), and a few subnormal units */
+const mathTol = (dtype: Float): Tol => (dtype === 'float32' ? { rtol: 3e-7, atol: 1e-44 } : { rtol: 1e-14, atol: 1e-322 });
+
+const absArray = (a: TypedArray): TypedArray => {
+  const r = a.slice();
+  for (let i = 0; i < r.length; i++) r[i] = Math.abs(r[i]);
+  return r;
+};
+const absView = (v: View): View => ({ ...v, data: absArray(v.data) });
+const outLike = (dtype: DType, n: number): TypedArray => allocate(dtype, n);
+
+// ------------------------------------------------------------------ the suite
+
+if (fast.length === 0) {
+  const why = nativeStatus().reason;
+  test('fast backends against ref', { skip: `native backend not tested: ${why}` }, () => {});
+}
+
+test('PFS_THREADS: a whole number from 1 to 64, else every core', () => {
+  assert.equal(threadsFromEnv('3'), 3);
+  assert.equal(threadsFromEnv(undefined), Math.min(availableParallelism(), 64));
+  for (const bad of ['0', '65', '2.5', 'two']) assert.throws(() => threadsFromEnv(bad), /PFS_THREADS must be a whole number from 1 to 64/);
+  assert.throws(() => setNumThreads(0), /setNumThreads: expected a whole number/);
+});
+
+// Three threads (more than this machine's cores, and an odd count) so that work is split unevenly.
+if (fast.includes('native')) {
+  setNumThreads(3);
+  assert.equal(getNumThreads(), 3);
+}
+
+for (const name of fast) {
+  useBackend(name);
+  const k: Kernels = { ...K };
+  useBackend('ref');
+  const g = new Generator(1234);
+
+  describe(`${name} backend against ref`, () => {
+    test('unary over every op, dtype and layout, with NaN/±∞/±0', () => {
+      const ops: UnaryOp[] = ['copy', 'neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'sigmoid', 'tanh', 'relu', 'not'];
+      const shapes: number[][] = [[0], [1], [7], [3, 5, 4], [2, 1, 3], [300, 257]];
+      const layouts: Layout[] = ['contiguous', 'offset', 'permuted', 'broadcast', 'scalar', 'strided'];
+      for (const op of ops) {
+        for (const dtype of FLOATS) {
+          for (const shape of shapes) {
+            for (const layout of layouts) {
+              if (shape[0] === 300 && layout !== 'permuted' && layout !== 'contiguous') continue;
+              const x = makeView(g, dtype, shape, layout, true);
+              const outType: DType = op === 'not' ? 'bool' : dtype;
+              const got = outLike(outType, numel(shape));
+              const want = outLike(outType, numel(shape));
+              k.unary(op, x, got);
+              refKernels.unary(op, x, want);
+              const exact = ['copy', 'neg', 'abs', 'sign', 'relu', 'not', 'sqrt'].includes(op);
+              checkClose(got, want, exact ? EXACT : mathTol(dtype), `unary ${op} ${dtype} [${shape}] ${layout}`);
+            }
+          }
+        }
+      }
+    });
+
+    test('exp, log, sigmoid and tanh over a sweep of magnitudes, to overflow and the subnormals', () => {
+      const vals: number[] = [];
+      for (let e = -30; e <= 7; e += 0.002) vals.push(2 ** e, -(2 ** e));
+      for (let x = -760; x < 760; x += 0.0731) vals.push(x);
+      for (const dtype of FLOATS) {
+        const x: View = { data: dtype === 'float32' ? Float32Array.from(vals) : Float64Array.from(vals), offset: 0, shape: [vals.length], strides: [1] };
+        for (const op of ['exp', 'log', 'sigmoid', 'tanh'] as UnaryOp[]) {
+          const got = outLike(dtype, vals.length);
+          const want = outLike(dtype, vals.length);
+          k.unary(op, x, got);
+          refKernels.unary(op, x, want);
+          checkClose(got, want, mathTol(dtype), `unary ${op} ${dtype} sweep`);
+        }
+      }
+    });
+
+    test('unary copy converts float32 ↔ float64 and copies int32/bool views', () => {
+      const pairs: [DType, DType][] = [['float32', 'float64'], ['float64', 'float32'], ['int32', 'int32'], ['bool', 'bool'], ['int32', 'float32'], ['float32', 'int32']];
+      for (const [from, to] of pairs) {
+        for (const layout of ['contiguous', 'permuted', 'broadcast'] as Layout[]) {
+          const x = makeView(g, from, [4, 3, 5], layout, from !== 'float32' || to !== 'int32');
+          const got = outLike(to, 60);
+          const want = outLike(to, 60);
+          k.unary('copy', x, got);
+          refKernels.unary('copy', x, want);
+          checkClose(got, want, EXACT, `copy ${from}→${to} ${layout}`);
+        }
+      }
+    });
+
+    test('binary over every op with broadcast, permuted and scalar operands', () => {
+      const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or'];
+      // [shape, layout of a, layout of b]
+      const cases: [number[], Layout, Layout][] = [
+        [[0, 3], 'contiguous', 'contiguous'],
+        [[1], 'contiguous', 'contiguous'],
+        [[7], 'contiguous', 'scalar'],
+        [[13], 'scalar', 'contiguous'],
+        [[5, 6], 'contiguous', 'broadcast'], // row vector
+        [[5, 6], 'broadcast', 'permuted'],
+        [[4, 3, 5], 'permuted', 'contiguous'],
+        [[4, 3, 5], 'strided', 'offset'],
+        [[2, 3, 4, 5], 'contiguous', 'broadcast'],
+        [[300, 257], 'contiguous', 'contiguous'],
+        [[300, 257], 'permuted', 'broadcast'],
+      ];
+      for (const op of ops) {
+        for (const dtype of FLOATS) {
+          for (const [shape, la, lb] of cases) {
+            const a = makeView(g, dtype, shape, la, true);
+            const b = makeView(g, dtype, shape, lb, true);
+            // ties for the comparisons: b reuses some of a's values where both are plain arrays
+            if (la === 'contiguous' && lb === 'contiguous') for (let i = 0; i < a.data.length; i += 3) b.data[i] = a.data[i];
+            const outType: DType = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or'].includes(op) ? 'bool' : dtype;
+            const got = outLike(outType, numel(shape));
+            const want = outLike(outType, numel(shape));
+            k.binary(op, a, b, got);
+            refKernels.binary(op, a, b, want);
+            checkClose(got, want, op === 'pow' ? mathTol(dtype) : EXACT, `binary ${op} ${dtype} [${shape}] ${la}/${lb}`);
+          }
+        }
+      }
+    });
+
+    test('binary on int32 and bool operands (left to ref) and a bias broadcast over NCHW', () => {
+      for (const dtype of ['int32', 'bool'] as DType[]) {
+        const a = makeView(g, dtype, [6, 7], 'contiguous');
+        const b = makeView(g, dtype, [6, 7], 'broadcast');
+        const got = outLike(dtype, 42);
+        const want = outLike(dtype, 42);
+        k.binary(dtype === 'bool' ? 'or' : 'add', a, b, got);
+        refKernels.binary(dtype === 'bool' ? 'or' : 'add', a, b, want);
+        checkClose(got, want, EXACT, `binary ${dtype}`);
+      }
+      // y + b.reshape(1, C, 1, 1) as conv2d's bias: strides (0, 1, 0, 0)
+      const shape = [8, 6, 28, 28];
+      const x = makeView(g, 'float32', shape, 'contiguous');
+      const bias: View = { data: randArray(g, 'float32', 6), offset: 0, shape, strides: [0, 1, 0, 0] };
+      const got = outLike('float32', numel(shape));
+      const want = outLike('float32', numel(shape));
+      k.binary('add', x, bias, got);
+      refKernels.binary('add', x, bias, want);
+      checkClose(got, want, EXACT, 'bias add');
+    });
+
+    test('where with broadcast conditions and operands of every dtype', () => {
+      const cases: [number[], Layout, Layout, Layout][] = [
+        [[0], 'contiguous', 'contiguous', 'contiguous'],
+        [[9], 'contiguous', 'scalar', 'contiguous'],
+        [[5, 6], 'broadcast', 'contiguous', 'scalar'],
+        [[4, 3, 5], 'permuted', 'strided', 'offset'],
+        [[300, 257], 'contiguous', 'contiguous', 'broadcast'],
+      ];
+      for (const dtype of ['float32', 'float64', 'int32', 'bool'] as DType[]) {
+        for (const [shape, lc, la, lb] of cases) {
+          const c = makeView(g, 'bool', shape, lc);
+          const a = makeView(g, dtype, shape, la, true);
+          const b = makeView(g, dtype, shape, lb, true);
+          const got = outLike(dtype, numel(shape));
+          const want = outLike(dtype, numel(shape));
+          k.where(c, a, b, got);
+          refKernels.where(c, a, b, want);
+          checkClose(got, want, EXACT, `where ${dtype} [${shape}] ${lc}/${la}/${lb}`);
+        }
+      }
+    });
+
+    test('reduce sum/max/min/argmax/argmin over (outer, n, inner), with NaN, ±∞ and ties', () => {
+      const ops: ReduceOp[] = ['sum', 'max', 'min', 'argmax', 'argmin'];
+      const sizes: [number, number, number][] = [[1, 0, 1], [3, 0, 2], [1, 1, 1], [3, 7, 1], [2, 5, 3], [4, 33, 17], [1, 100_003, 1], [64, 1000, 1], [3, 40, 300]];
+      for (const op of ops) {
+        for (const dtype of FLOATS) {
+          for (const [outer, n, inner] of sizes) {
+            if (n === 0 && op !== 'sum') continue; // the op refuses an empty max
+            for (const specials of [false, true]) {
+              const x = randArray(g, dtype, outer * n * inner, specials);
+              if (!specials) for (let i = 0; i < x.length; i += 5) x[i] = Math.round(x[i]); // ties
+              const outType: DType = op.startsWith('arg') ? 'int32' : dtype;
+              const got = outLike(outType, outer * inner);
+              const want = outLike(outType, outer * inner);
+              k.reduce(op, x, outer, n, inner, got);
+              refKernels.reduce(op, x, outer, n, inner, want);
+              const what = `reduce ${op} ${dtype} (${outer}, ${n}, ${inner})${specials ? ' with specials' : ''}`;
+              if (op === 'sum') {
+                const scale = outLike('float64', outer * inner);
+                refKernels.reduce('sum', absArray(x), outer, n, inner, scale);
+                checkClose(got, want, sumTol(dtype, scale), what);
+              } else {
+                checkClose(got, want, EXACT, what);
+              }
+            }
+          }
+        }
+      }
+      // an int32 sum is left to ref
+      const xi = randArray(g, 'int32', 30);
+      const got = new Int32Array(3);
+      const want = new Int32Array(3);
+      k.reduce('sum', xi, 3, 10, 1, got);
+      refKernels.reduce('sum', xi, 3, 10, 1, want);
+      checkClose(got, want, EXACT, 'reduce sum int32');
+    });
+
+    test('gemm: sizes 0, 1, odd and large, batches, transposed and strided operands', () => {
+      // [batch, m, n, k, layout of A, layout of B, A shared across the batch]
+      type Op = 'plain' | 'trans' | 'strided';
+      const cases: [number, number, number, number, Op, Op, boolean][] = [
+        [1, 1, 1, 1, 'plain', 'plain', false],
+        [1, 7, 13, 5, 'plain', 'plain', false],
+        [1, 7, 13, 5, 'trans', 'trans', false],
+        [1, 65, 129, 257, 'plain', 'trans', false],
+        [1, 65, 129, 257, 'trans', 'plain', false],
+        [1, 0, 3, 4, 'plain', 'plain', false],
+        [1, 3, 0, 4, 'plain', 'plain', false],
+        [1, 3, 4, 0, 'plain', 'plain', false],
+        [3, 17, 33, 9, 'plain', 'plain', false],
+        [4, 17, 33, 9, 'strided', 'trans', true],
+        [1, 256, 256, 256, 'plain', 'plain', false],
+        [1, 300, 3, 200, 'plain', 'plain', false],
+        [1, 3, 300, 200, 'trans', 'plain', false],
+        [5, 40, 50, 60, 'plain', 'plain', false],
+      ];
+      /** A batch of (rows × cols) matrices laid out as asked; returns the data, offsets and strides. */
+      const operand = (dtype: Float, batch: number, rows: number, cols: number, layout: Op, shared: boolean) => {
+        const count = shared ? 1 : batch;
+        const size = rows * cols;
+        const pad = layout === 'strided' ? 2 : 1;
+        const data = randArray(g, dtype, count * size * pad + 2);
+        const offsets = Array.from({ length: batch }, (_, b) => 2 + (shared ? 0 : b) * size * pad);
+        const [rowStride, colStride] = layout === 'plain' ? [cols, 1] : layout === 'trans' ? [1, rows] : [cols * 2, 2];
+        return { data, offsets, rowStride, colStride };
+      };
+      for (const dtype of FLOATS) {
+        for (const [batch, m, n, kk, la, lb, shared] of cases) {
+          const A = operand(dtype, batch, m, kk, la, false);
+          const B = operand(dtype, batch, kk, n, lb, shared);
+          const args = (a: TypedArray, b: TypedArray, out: TypedArray) => ({
+            batch, m, n, k: kk, a, aOffsets: A.offsets, aRowStride: A.rowStride, aColStride: A.colStride,
+            b, bOffsets: B.offsets, bRowStride: B.rowStride, bColStride: B.colStride, out,
+          });
+          const got = outLike(dtype, batch * m * n).fill(NaN); // every element must be written
+          const want = outLike(dtype, batch * m * n);
+          const scale = outLike('float64', batch * m * n);
+          k.gemm(args(A.data, B.data, got));
+          refKernels.gemm(args(A.data, B.data, want));
+          refKernels.gemm(args(absArray(A.data), absArray(B.data), scale));
+          checkClose(got, want, sumTol(dtype, scale), `gemm ${dtype} batch ${batch} ${m}×${n}×${kk} A ${la} B ${lb}${shared ? ' (B shared)' : ''}`);
+        }
+      }
+    });
+
+    test('conv2d forward, input and weight gradients with groups, stride, padding and dilation', () => {
+      // [n, c, h, w, o, kh, kw, stride, pad, dilation, groups]
+      type P = [number, number];
+      const cases: [number, number, number, number, number, number, number, P, P, P, number][] = [
+        [2, 1, 28, 28, 6, 5, 5, [1, 1], [2, 2], [1, 1], 1], // LeNet's first layer
+        [2, 6, 14, 14, 16, 5, 5, [1, 1], [0, 0], [1, 1], 1],
+        [2, 4, 9, 7, 6, 3, 3, [2, 2], [1, 1], [1, 1], 2],
+        [1, 3, 11, 10, 4, 3, 2, [1, 2], [2, 1], [2, 3], 1],
+        [3, 8, 5, 5, 4, 1, 1, [1, 1], [0, 0], [1, 1], 1], // 1×1: no patch matrix
+        [2, 8, 5, 6, 8, 1, 1, [1, 1], [0, 0], [1, 1], 4],
+        [2, 3, 8, 8, 3, 3, 3, [1, 1], [1, 1], [1, 1], 3], // depthwise
+        [2, 2, 2, 3, 3, 3, 3, [1, 1], [1, 1], [1, 1], 1], // kernel larger than the input
+        [2, 2, 10, 10, 3, 2, 2, [3, 3], [0, 0], [1, 1], 1], // stride past the kernel: unread cells
+        [1, 4, 7, 7, 2, 1, 1, [2, 2], [1, 1], [1, 1], 1], // 1×1 with stride and padding
+        [0, 3, 5, 5, 2, 3, 3, [1, 1], [0, 0], [1, 1], 1],
+        [4, 8, 12, 12, 16, 3, 3, [1, 1], [1, 1], [1, 1], 1], // threads over images
+        [1, 16, 12, 12, 32, 3, 3, [1, 1], [1, 1], [1, 1], 1], // one image: threads inside the products
+      ];
+      for (const dtype of FLOATS) {
+        for (const [n, c, h, w, o, kh, kw, [sh, sw], [ph, pw], [dh, dw], groups] of cases) {
+          const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+          const ow = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+          const geom: Conv2dGeom = { n, c, h, w, o, kh, kw, oh, ow, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, groups };
+          const what = `conv2d ${dtype} x (${n}, ${c}, ${h}, ${w}) w (${o}, ${c / groups}, ${kh}, ${kw}) stride ${sh},${sw} pad ${ph},${pw} dilation ${dh},${dw} groups ${groups}`;
+          const x = randArray(g, dtype, n * c * h * w);
+          const wt = randArray(g, dtype, o * (c / groups) * kh * kw);
+          const dy = randArray(g, dtype, n * o * oh * ow);
+          const ny = n * o * oh * ow;
+          const run = (f: (out: TypedArray, abs: boolean, kern: Kernels) => void, size: number, label: string) => {
+            const got = outLike(dtype, size).fill(NaN);
+            const want = outLike(dtype, size);
+            const scale = outLike('float64', size);
+            f(got, false, k);
+            f(want, false, refKernels);
+            f(scale, true, refKernels);
+            checkClose(got, want, sumTol(dtype, scale), `${what}: ${label}`);
+          };
+          const A = (a: TypedArray, abs: boolean) => (abs ? absArray(a) : a);
+          run((out, abs, kern) => kern.conv2d(A(x, abs), A(wt, abs), geom, out), ny, 'forward');
+          run((out, abs, kern) => kern.conv2dBackwardInput(A(dy, abs), A(wt, abs), geom, out), x.length, 'input gradient');
+          run((out, abs, kern) => kern.conv2dBackwardWeight(A(dy, abs), A(x, abs), geom, out), wt.length, 'weight gradient');
+        }
+      }
+    });
+
+    test('max and avg pooling forward and backward, with NaN, −∞, ties and padding', () => {
+      // [planes, h, w, kh, kw, stride, pad, countIncludePad]
+      const cases: [number, number, number, number, number, [number, number], [number, number], boolean][] = [
+        [3, 28, 28, 2, 2, [2, 2], [0, 0], true],
+        [2, 7, 5, 3, 3, [2, 2], [1, 1], true],
+        [2, 7, 5, 3, 3, [2, 2], [1, 1], false],
+        [4, 6, 9, 3, 2, [1, 2], [1, 0], true],
+        [1, 1, 1, 1, 1, [1, 1], [0, 0], true],
+        [0, 4, 4, 2, 2, [2, 2], [0, 0], true],
+        [128, 28, 28, 3, 3, [2, 2], [1, 1], false],
+        [1, 2, 1100, 2, 2, [2, 2], [0, 0], true], // rows too wide for the C avg pool: left to ref
+      ];
+      for (const dtype of FLOATS) {
+        for (const [planes, h, w, kh, kw, [sh, sw], [ph, pw], countIncludePad] of cases) {
+          const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+          const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+          const geom: Pool2dGeom = { planes, h, w, oh, ow, kh, kw, strideH: sh, strideW: sw, padH: ph, padW: pw, countIncludePad };
+          const what = `pool ${dtype} ${planes}×${h}×${w} kernel ${kh}×${kw} stride ${sh},${sw} pad ${ph},${pw}${countIncludePad ? '' : ' (pad not counted)'}`;
+          const ny = planes * oh * ow;
+          // few distinct values (ties), a sprinkle of NaN and −∞, and a plane that is all −∞
+          const x = randArray(g, dtype, planes * h * w);
+          for (let i = 0; i < x.length; i++) x[i] = g.uniform() < 0.05 ? (g.uniform() < 0.5 ? NaN : -Infinity) : Math.round(x[i] * 2);
+          if (planes > 1) x.fill(-Infinity, h * w, 2 * h * w);
+          const dy = randArray(g, dtype, ny);
+          const [got, want] = [outLike(dtype, ny), outLike(dtype, ny)];
+          const [amGot, amWant] = [new Int32Array(ny), new Int32Array(ny)];
+          k.maxPool2d(x, geom, got, amGot);
+          refKernels.maxPool2d(x, geom, want, amWant);
+          checkClose(got, want, EXACT, `${what}: max`);
+          checkClose(amGot, amWant, EXACT, `${what}: argmax`);
+          const [dxGot, dxWant] = [outLike(dtype, x.length).fill(NaN), outLike(dtype, x.length)];
+          k.maxPool2dBackward(dy, amWant, geom, dxGot);
+          refKernels.maxPool2dBackward(dy, amWant, geom, dxWant);
+          checkClose(dxGot, dxWant, { rtol: 1e-15 }, `${what}: max backward`);
+          // average pooling sums (a window, or the windows over a cell): tolerance against the sum of |terms|
+          const xs = randArray(g, dtype, planes * h * w);
+          const scale = outLike('float64', Math.max(ny, x.length));
+          k.avgPool2d(xs, geom, got);
+          refKernels.avgPool2d(xs, geom, want);
+          refKernels.avgPool2d(absArray(xs), geom, scale);
+          checkClose(got, want, sumTol(dtype, scale), `${what}: avg`);
+          k.avgPool2dBackward(dy, geom, dxGot);
+          refKernels.avgPool2dBackward(dy, geom, dxWant);
+          refKernels.avgPool2dBackward(absArray(dy), geom, scale);
+          checkClose(dxGot, dxWant, sumTol(dtype, scale), `${what}: avg backward`);
+        }
+      }
+    });
+
+    if (name === 'native') {
+      test('a view reaching outside its array is refused with an error, not a crash', () => {
+        const x: View = { data: new Float32Array(10), offset: 5, shape: [2, 3], strides: [3, 1] };
+        assert.throws(() => k.unary('neg', x, new Float32Array(6)), /outside its array/);
+        const a = new Float32Array(6);
+        assert.throws(
+          () => k.gemm({ batch: 1, m: 2, n: 2, k: 3, a, aOffsets: [1], aRowStride: 3, aColStride: 1, b: a, bOffsets: [0], bRowStride: 2, bColStride: 1, out: new Float32Array(4) }),
+          /outside its array/,
+        );
+      });
+    }
+
+    test('op level: a small conv net gives the same loss and gradients as under ref', () => {
+      for (const dtype of FLOATS) {
+        const run = (backend: string) => {
+          useBackend(backend);
+          try {
+            const gen = new Generator(7);
+            const net = new Sequential(
+              new Conv2d(2, 6, 3, { padding: 1, generator: gen }), new ReLU(), new MaxPool2d(2),
+              new Conv2d(6, 8, 3, { groups: 2, stride: 1, generator: gen }), new Tanh(), new AvgPool2d(2),
+              new Flatten(), new Linear(8 * 2 * 2, 16, { generator: gen }), new Sigmoid(), new Linear(16, 5, { generator: gen }),
+            ).to(dtype);
+            const x = Tensor.randn([9, 2, 12, 12], { generator: gen, dtype });
+            const target = Tensor.from(Array.from({ length: 9 }, (_, i) => i % 5), { dtype: 'int32' });
+            const loss = crossEntropy(net.forward(x) as Tensor, target);
+            loss.backward();
+            const logits = noGrad(() => net.forward(x) as Tensor);
+            return { loss: loss.item(), logits: logits.toTypedArray(), grads: net.parameters().map((p) => p.grad!.toTypedArray()) };
+          } finally {
+            useBackend('ref');
+          }
+        };
+        const mine = run(name);
+        const ref = run('ref');
+        const tol = { rtol: dtype === 'float32' ? 2e-4 : 1e-10 };
+        checkClose([mine.loss], [ref.loss], tol, `${dtype} loss`);
+        checkClose(mine.logits, ref.logits, { ...tol, scale: Array.from(ref.logits, (v) => Math.max(Math.abs(v), 1)) }, `${dtype} logits`);
+        mine.grads.forEach((gr, i) => {
+          const maxAbs = Array.from(ref.grads[i]).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+          checkClose(gr, ref.grads[i], { ...tol, scale: Array.from(gr, () => maxAbs) }, `${dtype} gradient of parameter ${i}`);
+        });
+      }
+    });
+  });
+}
