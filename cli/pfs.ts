@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `pfs`: train and evaluate the papers of the zoo, and inspect the library.
- *   pfs list | info | train <paper> | eval <paper> --checkpoint FILE | --version | help
+ *   pfs list | info | train | eval | sample | summary | --version | help
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +13,8 @@ import { applyOverrides, describeSchema } from '../src/train/config.js';
 import { buildResult, libraryVersion, writeResult } from '../src/train/result.js';
 import { findPaper, PAPERS } from '../papers/index.js';
 import type { Paper, RunContext, Target } from '../papers/paper.js';
+import { sampleCommand } from '../papers/rnn/sample.js';
+import { summaryCommand } from '../papers/vision/summary.js';
 import { parseArgs } from './args.js';
 
 const USAGE = `pfs — papers-from-scratch
@@ -21,6 +23,8 @@ Usage:
   pfs list                          the papers, their presets, targets and status
   pfs train <paper> [options]       train a paper; writes checkpoint, result.json and curves into --out
   pfs eval <paper> --checkpoint F   evaluate a saved model
+  pfs sample <paper> --checkpoint F continue a text with a language model (--prefix, --length, --temperature, --seed)
+  pfs summary <paper> [--size N]    layer-by-layer output shapes and parameter counts
   pfs info                          version, backend in use and why
   pfs --version
 
@@ -57,8 +61,12 @@ async function main(argv: string[]): Promise<number> {
       return train(rest);
     case 'eval':
       return evaluate(rest);
+    case 'sample':
+      return sampleCommand(rest);
+    case 'summary':
+      return summaryCommand(rest);
     default:
-      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, info, help, --version`);
+      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, summary, info, help, --version`);
   }
 }
 

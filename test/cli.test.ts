@@ -45,9 +45,9 @@ test('list shows each paper with its presets, targets and options', () => {
 
 test('bad commands, papers, presets, options and values get a clear error listing what is valid', () => {
   const cases: [string[], RegExp][] = [
-    [['frobnicate'], /unknown command "frobnicate"; commands: list, train/],
+    [['frobnicate'], /unknown command "frobnicate"; commands: list, train, eval, sample, summary/],
     [['train'], /train: expected one paper name/],
-    [['train', 'lenett'], /unknown paper "lenett"; available: lenet, lenet-bn/],
+    [['train', 'lenett'], /unknown paper "lenett"; available: lenet, lenet-bn, optimizers, /],
     [['train', 'lenet', '--preset', 'big'], /unknown preset "big" for lenet; presets: d2l/],
     [['train', 'lenet', '--bogus', '1'], /unknown option --bogus; valid options:\n\s+--lr float/],
     [['train', 'lenet', '--epochs', '2.5'], /--epochs: expected an integer, got "2.5"/],

@@ -23,6 +23,7 @@
  * product (T·B, I) × (I, gates·H); (2) the hidden weights of the gates are placed side by side, so that
  * each step does one product H_{t−1} [W_hi | W_hf | ...] and cuts the result into the gates.
  */
+import { noGrad } from '../../src/autograd/mode.js';
 import { cat, stack } from '../../src/ops/shape.js';
 import { normal_, uniform_, zeros_ } from '../../src/nn/init.js';
 import { Module } from '../../src/nn/module.js';
@@ -80,11 +81,19 @@ export abstract class RecurrentCell extends Module {
     return this.registerParameter(name, t);
   }
 
-  /** A bias of shape (H), registered under `name`. */
+  /**
+   * A bias of shape (H), registered under `name`. PyTorch has two per gate (b_ih + b_hh, each
+   * U(±1/√H)); our one bias is their sum, so the 'uniform' scheme draws it as the sum of two draws.
+   */
   protected bias(name: string): Tensor {
     const t = Tensor.zeros([this.hiddenSize]);
     if (this.init === 'normal') zeros_(t);
-    else this.uniform(t);
+    else {
+      const other = Tensor.zeros([this.hiddenSize]);
+      this.uniform(t);
+      this.uniform(other);
+      noGrad(() => t.add_(other));
+    }
     return this.registerParameter(name, t);
   }
 

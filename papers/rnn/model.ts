@@ -125,3 +125,14 @@ export class RNNLM extends Module {
     return { logits: this.head.forward(output.reshape([T * B, DH])), state: next };
   }
 }
+
+/** The five models of the group: which cell, and whether each layer also runs backward in time. */
+export const LM_SPECS = {
+  rnn: { cell: 'rnn', bidirectional: false },
+  gru: { cell: 'gru', bidirectional: false },
+  lstm: { cell: 'lstm', bidirectional: false },
+  'deep-lstm': { cell: 'lstm', bidirectional: false },
+  'bi-lstm': { cell: 'lstm', bidirectional: true },
+} as const satisfies Record<string, { cell: CellKind; bidirectional: boolean }>;
+
+export type LMName = keyof typeof LM_SPECS;

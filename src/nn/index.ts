@@ -2,3 +2,5 @@ export { Module } from './module.js';
 export * from './layers.js';
 export * from './losses.js';
 export * as init from './init.js';
+export { layerSummary, formatSummary } from './summary.js';
+export type { Summary, SummaryRow } from './summary.js';

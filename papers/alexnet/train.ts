@@ -1,0 +1,25 @@
+/**
+ * AlexNet on Fashion-MNIST: the presets; the training itself is papers/vision/train.ts.
+ *   d2l: the book's setup (224×224, lr 0.01, batch 128, 10 epochs).
+ *   cpu: 65×65 inputs (the smallest AlexNet takes) and 2 epochs; same layers, the first dense layer
+ *        reads the 1×1 map left at that size (256 → 4096).
+ *   (papers/vision/README.md says how the cpu presets were sized.)
+ */
+import { findVisionNet } from '../vision/nets.js';
+import { visionPaper } from '../vision/train.js';
+
+export const alexnetPaper = visionPaper(findVisionNet('alexnet'), {
+  cites: 'Krizhevsky, Sutskever & Hinton 2012',
+  presets: {
+    d2l: {
+      description: "d2l's setup: 224×224 inputs, SGD lr 0.01, batch 128, 10 epochs, Xavier init",
+      config: { size: 224, lr: 0.01, batch_size: 128, epochs: 10, train_limit: 0, test_limit: 0 },
+      target: { metric: 'test_acc', direction: 'max', value: 0.879, source: 'd2l printed test acc 0.879' },
+    },
+    cpu: {
+      description: '65×65 inputs (the smallest AlexNet takes), SGD lr 0.01, batch 128, 2 epochs',
+      config: { size: 65, lr: 0.01, batch_size: 128, epochs: 2, train_limit: 0, test_limit: 0 },
+      target: { metric: 'test_acc', direction: 'max', value: 0.88, source: 'issue target for the cpu preset' },
+    },
+  },
+});
