@@ -87,6 +87,7 @@ function list(argv: string[]): number {
   parseArgs(argv, [], [], false);
   for (const p of PAPERS) {
     process.stdout.write(`${p.name} — ${p.title} (${p.cites})\n`);
+    process.stdout.write(`  status: ${p.status ?? 'not yet run on this machine'}\n`);
     for (const [name, preset] of Object.entries(p.presets)) {
       const t = preset.target ? `target ${fmtTarget(preset.target)}` : 'no target';
       process.stdout.write(`  --preset ${name}${name === p.defaultPreset ? ' (default)' : ''}: ${preset.description}; ${t}\n`);

@@ -58,6 +58,8 @@ export interface Paper<C extends Config = Config> {
   title: string;
   /** The papers it reproduces (authors, year). */
   cites: string;
+  /** Where the reproduction stands, in one line (what ran, what met its target); see the paper's README. */
+  status?: string;
   defaultPreset: string;
   presets: Record<string, Preset<C>>;
   /** Every config key: its type, bounds and a line of help. */
