@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `pfs`: train and evaluate the papers of the zoo, and inspect the library.
- *   pfs list | info | train | eval | sample | summary | --version | help
+ *   pfs list | info | train | eval | sample | summary | bench | --version | help
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { applyOverrides, describeSchema } from '../src/train/config.js';
 import { buildResult, libraryVersion, writeResult } from '../src/train/result.js';
 import { findPaper, PAPERS } from '../papers/index.js';
 import type { Paper, RunContext, Target } from '../papers/paper.js';
+import { bench } from '../bench/cli.js';
 import { sampleCommand } from '../papers/rnn/sample.js';
 import { summaryCommand } from '../papers/vision/summary.js';
 import { parseArgs } from './args.js';
@@ -25,6 +26,7 @@ Usage:
   pfs eval <paper> --checkpoint F   evaluate a saved model
   pfs sample <paper> --checkpoint F continue a text with a language model (--prefix, --length, --temperature, --seed)
   pfs summary <paper> [--size N]    layer-by-layer output shapes and parameter counts
+  pfs bench [NAME...] [options]     time the benchmark workloads (pfs bench --help)
   pfs info                          version, backend in use and why
   pfs --version
 
@@ -65,8 +67,10 @@ async function main(argv: string[]): Promise<number> {
       return sampleCommand(rest);
     case 'summary':
       return summaryCommand(rest);
+    case 'bench':
+      return bench(rest);
     default:
-      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, summary, info, help, --version`);
+      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, summary, bench, info, help, --version`);
   }
 }
 

@@ -1,0 +1,124 @@
+/**
+ * `pfs bench [NAME...] [--backend B] [--threads N] [--json] [--runs N] [--warmup N] [--list]`
+ *
+ * Times the workloads of bench/workloads.ts on one backend and prints, per workload, the median and
+ * the fastest wall time of one run (and GFLOP/s for GEMM). With --json, one line per result:
+ *   {"name", "backend", "threads", "median_ms", "min_ms", "runs", "gflops"?, "peak_rss_mb"}
+ * peak_rss_mb is the process's peak resident memory so far: it is the workload's own figure when
+ * the workload runs alone in its process (bench/run.sh does that).
+ *
+ * Also runnable on its own: `node dist/bench/cli.js ...` takes the same arguments.
+ */
+import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from '../cli/args.js';
+import { nativeStatus } from '../src/backend/auto.js';
+import { getNumThreads, setNumThreads } from '../src/backend/native/index.js';
+import { availableBackends, backendInfo, useBackend } from '../src/backend/registry.js';
+import { findWorkloads, measure, WORKLOADS } from './workloads.js';
+
+export const BENCH_USAGE = `pfs bench [NAME...] [options]   time the benchmark workloads (default: all of them)
+
+Options:
+  --backend B     ref, native, ... (default: the backend in use; see \`pfs info\`)
+  --threads N     threads of the backend's kernels (native: default PFS_THREADS, else every core)
+  --runs N        exactly N timed runs per workload (default: as many as about 2-5 s allow)
+  --warmup N      untimed runs first (default 2)
+  --json          one JSON line per result: name, backend, threads, median_ms, min_ms, runs, gflops, peak_rss_mb
+  --list          the workloads and the backends available, then exit
+`;
+
+export interface BenchResult {
+  name: string;
+  backend: string;
+  threads: number;
+  median_ms: number;
+  min_ms: number;
+  runs: number;
+  gflops?: number;
+  peak_rss_mb: number;
+}
+
+/** A whole number ≥ min from a flag's text, or a clear error. */
+function wholeNumber(flag: string, v: string | true | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < min) throw new Error(`--${flag}: expected a whole number ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Picks the backend and its thread count; returns the thread count in use. */
+function selectBackend(name: string | undefined, threads: number | undefined): { backend: string; threads: number } {
+  if (name !== undefined) {
+    if (!availableBackends().includes(name)) {
+      const why = name === 'native' ? ` (native: ${nativeStatus().reason})` : '';
+      throw new Error(`--backend: unknown or unavailable backend ${JSON.stringify(name)}; available: ${availableBackends().join(', ')}${why}`);
+    }
+    useBackend(name, '--backend');
+  }
+  const backend = backendInfo().name;
+  if (backend === 'native') {
+    if (threads !== undefined) setNumThreads(threads);
+    return { backend, threads: getNumThreads() };
+  }
+  // The other backends' kernels run on the calling thread.
+  if (threads !== undefined && threads !== 1) throw new Error(`--threads: the ${backend} backend runs on one thread, got --threads ${threads}`);
+  return { backend, threads: 1 };
+}
+
+const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+
+/** `pfs bench`: returns the exit status. */
+export function bench(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): number {
+  const args = parseArgs(argv, ['json', 'list', 'help'], ['backend', 'threads', 'runs', 'warmup'], false);
+  if (args.flags.help) {
+    out.write(BENCH_USAGE);
+    return 0;
+  }
+  const json = args.flags.json === true;
+  if (args.flags.list) {
+    if (json) out.write(JSON.stringify({ workloads: WORKLOADS.map((w) => w.name), backends: availableBackends(), native: nativeStatus().reason }) + '\n');
+    else {
+      for (const w of WORKLOADS) out.write(`${w.name.padEnd(12)} ${w.description}\n`);
+      out.write(`backends: ${availableBackends().join(', ')} (native: ${nativeStatus().reason})\n`);
+    }
+    return 0;
+  }
+  const workloads = findWorkloads(args.positionals);
+  const threadsAsked = wholeNumber('threads', args.flags.threads, 1);
+  const runs = wholeNumber('runs', args.flags.runs, 1);
+  const warmup = wholeNumber('warmup', args.flags.warmup, 0);
+  const { backend, threads } = selectBackend(args.flags.backend as string | undefined, threadsAsked);
+
+  if (!json) {
+    out.write(`backend ${backend} (${backendInfo().reason}), ${threads} thread${threads === 1 ? '' : 's'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    out.write(`${'benchmark'.padEnd(12)} ${'median ms'.padStart(10)} ${'min ms'.padStart(10)} ${'runs'.padStart(5)} ${'GFLOP/s'.padStart(8)} ${'peak RSS MB'.padStart(12)}\n`);
+  }
+  for (const w of workloads) {
+    const t = measure(w.setup(), {
+      warmup,
+      minRuns: runs ?? w.minRuns,
+      maxRuns: runs ?? w.maxRuns,
+      budgetMs: runs !== undefined ? 0 : w.budgetMs,
+    });
+    const r: BenchResult = { name: w.name, backend, threads, median_ms: round(t.median_ms, 3), min_ms: round(t.min_ms, 3), runs: t.runs, peak_rss_mb: 0 };
+    if (w.flops !== undefined) r.gflops = round(w.flops / t.median_ms / 1e6, 2);
+    r.peak_rss_mb = round(process.resourceUsage().maxRSS / 1024, 1); // maxRSS is in KiB
+    if (json) out.write(JSON.stringify(r) + '\n');
+    else {
+      const gf = r.gflops !== undefined ? r.gflops.toFixed(1) : '';
+      out.write(`${w.name.padEnd(12)} ${r.median_ms.toFixed(2).padStart(10)} ${r.min_ms.toFixed(2).padStart(10)} ${String(r.runs).padStart(5)} ${gf.padStart(8)} ${r.peak_rss_mb.toFixed(0).padStart(12)}\n`);
+    }
+  }
+  return 0;
+}
+
+// `node dist/bench/cli.js ...`: the same command without the pfs front end.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    process.exitCode = bench(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`pfs bench: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The benchmark workloads of `pfs bench` and bench/run.sh, written with the library's public ops as a
+ * user would write them. The peers in bench/peers/ build the same workloads, with the same sizes,
+ * in their own libraries (PyTorch, TensorFlow.js, js-pytorch, jax-js), so the sizes below are the
+ * contract: change one here and change it there.
+ *
+ *   sgemm-256 … sgemm-2048   C = A·B, n×n float32 (2n³ FLOP)
+ *   lenet                    d2l's LeNet (sigmoid, avg-pool), batch 256, 28×28: one SGD train step
+ *   lstm                     hand-written LSTM, vocab 28, hidden 256, 35 steps, batch 32: one train
+ *                            step (one-hot inputs, cross-entropy, gradient clipping to norm 1, SGD)
+ *   transformer              one Transformer encoder layer (post-norm, as d2l), d 256, 4 heads,
+ *                            FFN 1024, sequence 64, batch 32: forward + backward of Σ Z ⊙ R, R a
+ *                            fixed random tensor (the plain sum would have a zero gradient: each
+ *                            row of a layer norm's output sums to a constant)
+ *   resnet18                 d2l's ResNet-18 for Fashion-MNIST (1 channel), 96×96, batch 32: one
+ *                            SGD train step in training mode (batch statistics)
+ *
+ * Every random choice flows from a fixed seed. A train step is: zero the gradients, forward, loss,
+ * backward, (clip,) optimiser step — the whole of what a training loop does per batch, data aside.
+ */
+import { clipGradNorm } from '../src/optim/clip.js';
+import { SGD } from '../src/optim/sgd.js';
+import { crossEntropy, LayerNorm, Linear, Module } from '../src/nn/index.js';
+import { oneHot } from '../src/ops/indexing.js';
+import { cat } from '../src/ops/shape.js';
+import { Generator } from '../src/tensor/rng.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { lenet, xavierInit } from '../papers/lenet/model.js';
+import { resnet18 } from '../papers/resnet/model.js';
+
+export interface Workload {
+  /** The name on the command line and in results. */
+  name: string;
+  /** One line for `pfs bench --list` and the results table. */
+  description: string;
+  /** Floating-point operations of one run, where GFLOP/s is meaningful (GEMM). */
+  flops?: number;
+  /** How long to keep measuring: at least minRuns timed runs, more while the budget lasts, at most maxRuns. */
+  minRuns: number;
+  maxRuns: number;
+  budgetMs: number;
+  /** Builds the data and the model (seeded) and returns one run of the workload. */
+  setup(): () => void;
+}
+
+/** Sizes shared with the peers (bench/peers/*). */
+export const SIZES = {
+  sgemm: [256, 512, 1024, 2048],
+  lenet: { batch: 256, lr: 0.9 },
+  lstm: { vocab: 28, hidden: 256, steps: 35, batch: 32, lr: 1, clip: 1 },
+  transformer: { dModel: 256, nHeads: 4, dFF: 1024, seq: 64, batch: 32 },
+  resnet18: { batch: 32, size: 96, lr: 0.05 },
+} as const;
+
+// ---------------------------------------------------------------- SGEMM
+
+function sgemm(n: number): Workload {
+  return {
+    name: `sgemm-${n}`,
+    description: `C = A·B, ${n}×${n} float32`,
+    flops: 2 * n ** 3,
+    minRuns: 5,
+    maxRuns: 200,
+    budgetMs: 2000,
+    setup() {
+      const g = new Generator(n);
+      const a = Tensor.randn([n, n], { generator: g });
+      const b = Tensor.randn([n, n], { generator: g });
+      return () => void a.matmul(b);
+    },
+  };
+}
+
+// ---------------------------------------------------------------- LeNet
+
+const lenetStep: Workload = {
+  name: 'lenet',
+  description: `LeNet (sigmoid, avg-pool) train step, batch ${SIZES.lenet.batch}, 28×28`,
+  minRuns: 10,
+  maxRuns: 100,
+  budgetMs: 3000,
+  setup() {
+    const { batch, lr } = SIZES.lenet;
+    const g = new Generator(1);
+    const net = lenet(g);
+    xavierInit(net, g);
+    const opt = new SGD(net.parameters(), { lr });
+    const x = Tensor.randn([batch, 1, 28, 28], { generator: g }); // (N, 1, 28, 28)
+    const y = Tensor.randint(0, 10, [batch], { generator: g }); //     (N,) class indices
+    return () => {
+      opt.zeroGrad();
+      crossEntropy(net.forward(x), y).backward();
+      opt.step();
+    };
+  },
+};
+
+// ---------------------------------------------------------------- hand-written LSTM
+
+/**
+ * The LSTM as d2l writes it from scratch (Hochreiter & Schmidhuber 1997, forget gate of Gers et al.
+ * 2000), one time step at a time:
+ *   I = σ(X W_xi + H W_hi + b_i)   F = σ(X W_xf + H W_hf + b_f)   O = σ(X W_xo + H W_ho + b_o)
+ *   C̃ = tanh(X W_xc + H W_hc + b_c)   C = F ⊙ C + I ⊙ C̃   H = O ⊙ tanh(C)   Y = H W_hq + b_q
+ * Weights N(0, 0.01²), biases 0, as d2l.
+ */
+const lstmStep: Workload = {
+  name: 'lstm',
+  description: `hand-written LSTM train step, vocab ${SIZES.lstm.vocab}, hidden ${SIZES.lstm.hidden}, ${SIZES.lstm.steps} steps, batch ${SIZES.lstm.batch}`,
+  minRuns: 10,
+  maxRuns: 100,
+  budgetMs: 3000,
+  setup() {
+    const { vocab: V, hidden: Hd, steps: T, batch: B, lr, clip } = SIZES.lstm;
+    const g = new Generator(2);
+    const normal = (shape: number[]): Tensor => Tensor.randn(shape, { generator: g }).mul(0.01).requiresGrad_(true);
+    const zeros = (n: number): Tensor => Tensor.zeros([n]).requiresGrad_(true);
+    const gate = (): [Tensor, Tensor, Tensor] => [normal([V, Hd]), normal([Hd, Hd]), zeros(Hd)];
+    const [W_xi, W_hi, b_i] = gate();
+    const [W_xf, W_hf, b_f] = gate();
+    const [W_xo, W_ho, b_o] = gate();
+    const [W_xc, W_hc, b_c] = gate();
+    const W_hq = normal([Hd, V]);
+    const b_q = zeros(V);
+    const params = [W_xi, W_hi, b_i, W_xf, W_hf, b_f, W_xo, W_ho, b_o, W_xc, W_hc, b_c, W_hq, b_q];
+    const opt = new SGD(params, { lr });
+    const tokens = Tensor.randint(0, V, [B, T], { generator: g }); //  (B, T) inputs
+    const targets = Tensor.randint(0, V, [B, T], { generator: g }); // (B, T) next tokens
+    const flatTargets = targets.T.contiguous().reshape([T * B]); //     (T·B,) time-major, as the outputs
+    return () => {
+      opt.zeroGrad();
+      const X = oneHot(tokens.T, V).to('float32'); // (T, B, V)
+      let H = Tensor.zeros([B, Hd]);
+      let C = Tensor.zeros([B, Hd]);
+      const outputs: Tensor[] = [];
+      for (let t = 0; t < T; t++) {
+        const Xt = X.narrow(0, t, 1).reshape([B, V]); // (B, V)
+        const I = Xt.matmul(W_xi).add(H.matmul(W_hi)).add(b_i).sigmoid();
+        const F = Xt.matmul(W_xf).add(H.matmul(W_hf)).add(b_f).sigmoid();
+        const O = Xt.matmul(W_xo).add(H.matmul(W_ho)).add(b_o).sigmoid();
+        const Ct = Xt.matmul(W_xc).add(H.matmul(W_hc)).add(b_c).tanh();
+        C = F.mul(C).add(I.mul(Ct));
+        H = O.mul(C.tanh()); //                            (B, H)
+        outputs.push(H.matmul(W_hq).add(b_q)); //          (B, V)
+      }
+      const loss = crossEntropy(cat(outputs, 0), flatTargets); // logits (T·B, V)
+      loss.backward();
+      clipGradNorm(params, clip);
+      opt.step();
+    };
+  },
+};
+
+// ---------------------------------------------------------------- Transformer encoder layer
+
+/**
+ * One encoder layer as d2l's TransformerEncoderBlock (Vaswani et al. 2017, post-norm, no dropout):
+ *   A = softmax(Q Kᵀ / √d_h) V per head, Q = X W_q, K = X W_k, V = X W_v (no biases)
+ *   Y = LayerNorm(X + A W_o),  Z = LayerNorm(Y + W_2 ReLU(W_1 Y + b_1) + b_2)
+ */
+class EncoderLayer extends Module {
+  readonly Wq: Linear;
+  readonly Wk: Linear;
+  readonly Wv: Linear;
+  readonly Wo: Linear;
+  readonly norm1: LayerNorm;
+  readonly ffn1: Linear;
+  readonly ffn2: Linear;
+  readonly norm2: LayerNorm;
+
+  constructor(readonly dModel: number, readonly nHeads: number, dFF: number, g: Generator) {
+    super();
+    this.Wq = this.registerModule('Wq', new Linear(dModel, dModel, { bias: false, generator: g }));
+    this.Wk = this.registerModule('Wk', new Linear(dModel, dModel, { bias: false, generator: g }));
+    this.Wv = this.registerModule('Wv', new Linear(dModel, dModel, { bias: false, generator: g }));
+    this.Wo = this.registerModule('Wo', new Linear(dModel, dModel, { bias: false, generator: g }));
+    this.norm1 = this.registerModule('norm1', new LayerNorm(dModel));
+    this.ffn1 = this.registerModule('ffn1', new Linear(dModel, dFF, { generator: g }));
+    this.ffn2 = this.registerModule('ffn2', new Linear(dFF, dModel, { generator: g }));
+    this.norm2 = this.registerModule('norm2', new LayerNorm(dModel));
+  }
+
+  /** X (B, T, d) → (B, T, d). */
+  forward(X: Tensor): Tensor {
+    const [B, T, d] = X.shape;
+    const h = this.nHeads;
+    const dh = d / h;
+    // (B, T, d) → (B·h, T, d_h): each head a batch of its own
+    const heads = (z: Tensor): Tensor => z.reshape([B, T, h, dh]).permute([0, 2, 1, 3]).reshape([B * h, T, dh]);
+    const Q = heads(this.Wq.forward(X));
+    const K = heads(this.Wk.forward(X));
+    const V = heads(this.Wv.forward(X));
+    const scores = Q.matmul(K.transpose(1, 2)).div(Math.sqrt(dh)); //       (B·h, T, T)
+    const A = scores.softmax(-1).matmul(V); //                               (B·h, T, d_h)
+    const concat = A.reshape([B, h, T, dh]).permute([0, 2, 1, 3]).reshape([B, T, d]);
+    const Y = this.norm1.forward(X.add(this.Wo.forward(concat))); //         (B, T, d)
+    const F = this.ffn2.forward(this.ffn1.forward(Y).relu()); //             (B, T, d)
+    return this.norm2.forward(Y.add(F));
+  }
+}
+
+const transformerLayer: Workload = {
+  name: 'transformer',
+  description: `Transformer encoder layer forward+backward, d ${SIZES.transformer.dModel}, ${SIZES.transformer.nHeads} heads, FFN ${SIZES.transformer.dFF}, seq ${SIZES.transformer.seq}, batch ${SIZES.transformer.batch}`,
+  minRuns: 10,
+  maxRuns: 100,
+  budgetMs: 3000,
+  setup() {
+    const { dModel, nHeads, dFF, seq, batch } = SIZES.transformer;
+    const g = new Generator(3);
+    const layer = new EncoderLayer(dModel, nHeads, dFF, g);
+    const params = layer.parameters();
+    const X = Tensor.randn([batch, seq, dModel], { generator: g }); // (B, T, d)
+    const R = Tensor.randn([batch, seq, dModel], { generator: g }); // (B, T, d) the gradient reaching Z
+    return () => {
+      for (const p of params) p.grad = null;
+      layer.forward(X).mul(R).sum().backward();
+    };
+  },
+};
+
+// ---------------------------------------------------------------- ResNet-18
+
+const resnetStep: Workload = {
+  name: 'resnet18',
+  description: `ResNet-18 (d2l, 1 channel) train step, ${SIZES.resnet18.size}×${SIZES.resnet18.size}, batch ${SIZES.resnet18.batch}`,
+  minRuns: 5,
+  maxRuns: 30,
+  budgetMs: 5000,
+  setup() {
+    const { batch, size, lr } = SIZES.resnet18;
+    const g = new Generator(4);
+    const net = resnet18({ generator: g });
+    net.train();
+    const opt = new SGD(net.parameters(), { lr });
+    const x = Tensor.randn([batch, 1, size, size], { generator: g });
+    const y = Tensor.randint(0, 10, [batch], { generator: g });
+    return () => {
+      opt.zeroGrad();
+      crossEntropy(net.forward(x), y).backward();
+      opt.step();
+    };
+  },
+};
+
+export const WORKLOADS: readonly Workload[] = [...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep];
+
+/** The workloads named (all when none is), in the order given; an unknown name is an error that lists the known ones. */
+export function findWorkloads(names: readonly string[]): Workload[] {
+  if (names.length === 0) return [...WORKLOADS];
+  return names.map((n) => {
+    const w = WORKLOADS.find((x) => x.name === n);
+    if (!w) throw new Error(`unknown benchmark ${JSON.stringify(n)}; benchmarks: ${WORKLOADS.map((x) => x.name).join(', ')}`);
+    return w;
+  });
+}
+
+export interface Timing {
+  median_ms: number;
+  min_ms: number;
+  /** Timed runs (after the warm-up). */
+  runs: number;
+}
+
+export interface MeasureOptions {
+  warmup?: number;
+  minRuns?: number;
+  maxRuns?: number;
+  budgetMs?: number;
+}
+
+/**
+ * Times `run`: `warmup` untimed runs (default 2: the first pays for allocation and JIT), then timed
+ * runs until minRuns are done and the budget is spent, or maxRuns are done. Returns the median and
+ * the fastest run, in milliseconds.
+ */
+export function measure(run: () => void, opts: MeasureOptions = {}): Timing {
+  const { warmup = 2, minRuns = 5, maxRuns = 100, budgetMs = 2000 } = opts;
+  if (!(minRuns >= 1 && maxRuns >= minRuns)) throw new RangeError(`measure: expected 1 ≤ minRuns ≤ maxRuns, got ${minRuns} and ${maxRuns}`);
+  for (let i = 0; i < warmup; i++) run();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < maxRuns && (times.length < minRuns || performance.now() - start < budgetMs)) {
+    const t0 = performance.now();
+    run();
+    times.push(performance.now() - t0);
+  }
+  return { median_ms: median(times), min_ms: Math.min(...times), runs: times.length };
+}
+
+/** The median (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError('median: no values');
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
