@@ -6,6 +6,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { enableGrad, noGrad } from './mode.js';
+import { trackAllocations } from '../tensor/dtype.js';
 
 export interface BackwardOptions {
   /** Keep the saved tensors so backward can run through this graph again. */
@@ -48,15 +49,31 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
     }
   }
 
-  const run = () => {
+  const run = (fresh: WeakSet<ArrayBufferLike>) => {
     const grads = new Map<Tensor, Tensor>([[root, grad!]]);
+    // buffers already handed to a leaf's .grad in this pass
+    const given = new Set<ArrayBufferLike>();
+    /**
+     * A gradient that .grad can own: g may be a stride-0 expand (from sum's backward), a view of the
+     * caller's gradient, or the very tensor handed to another input (add's backward), and optimisers
+     * change .grad in place. So g is taken as it is only when it spans the whole of a buffer that
+     * this pass allocated and that no other leaf got; otherwise .grad gets a contiguous copy.
+     */
+    const own = (g: Tensor): Tensor => {
+      const buf = g.storage.data.buffer;
+      if (fresh.has(buf) && !given.has(buf) && g.offset === 0 && g.storage.data.length === g.numel && g.isContiguous()) {
+        given.add(buf);
+        return g.gradFn === null ? g : g.detach();
+      }
+      return noGrad(() => g.detach().clone());
+    };
     const accumulate = (t: Tensor, g: Tensor) => {
       if (!sameShape(g.shape, t.shape)) {
         throw new Error(`internal: gradient of shape ${shapeStr(g.shape)} for a tensor of shape ${shapeStr(t.shape)}`);
       }
       if (g.dtype !== t.dtype) g = g.to(t.dtype);
       if (t.gradFn === null) {
-        t.grad = t.grad === null ? (opts.createGraph ? g : ownCopy(g)) : t.grad.add(g);
+        t.grad = t.grad === null ? (opts.createGraph ? g : own(g)) : t.grad.add(g);
         return;
       }
       const prev = grads.get(t);
@@ -71,7 +88,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       const g = grads.get(t);
       if (g === undefined) continue;
       grads.delete(t);
-      if (t.retainsGrad) t.grad = t.grad === null ? ownCopy(g) : t.grad.add(g);
+      if (t.retainsGrad) t.grad = t.grad === null ? noGrad(() => g.detach().clone()) : t.grad.add(g);
       const node = t.gradFn!;
       const ins = node.apply(g, retain);
       node.inputs.forEach((inp, k) => {
@@ -80,15 +97,5 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       });
     }
   };
-  if (opts.createGraph) enableGrad(run);
-  else noGrad(run);
-}
-
-/**
- * A gradient that .grad can own: g may be a stride-0 expand (from sum's backward), a view of the
- * caller's gradient, or the very tensor handed to another input (add's backward), and optimisers
- * change .grad in place, so it gets its own contiguous storage.
- */
-function ownCopy(g: Tensor): Tensor {
-  return noGrad(() => g.detach().clone());
+  trackAllocations((fresh) => (opts.createGraph ? enableGrad(() => run(fresh)) : noGrad(() => run(fresh))));
 }

@@ -3,7 +3,7 @@ import { K } from '../backend/registry.js';
 import type { Conv2dGeom, Pool2dGeom } from '../backend/kernels.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { empty, record, requireFloating } from './core.js';
+import { broadcastView, empty, record, requireFloating, viewOf } from './core.js';
 import { cat } from './shape.js';
 
 export type Pair = number | readonly [number, number];
@@ -57,10 +57,19 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   if (oh < 1 || ow < 1) {
     throw new RangeError(`conv2d: input ${shapeStr(x.shape)} (padded by ${padH}×${padW}) is smaller than the kernel ${kh}×${kw} (dilation ${dilationH}×${dilationW})`);
   }
+  const hasBias = bias !== undefined && bias !== null;
+  if (hasBias && (bias.ndim !== 1 || bias.shape[0] !== o)) throw new RangeError(`conv2d: expected bias of shape [${o}], got ${shapeStr(bias.shape)}`);
+  if (hasBias && bias.dtype !== x.dtype) throw new TypeError(`conv2d: input is ${x.dtype} but bias is ${bias.dtype}`);
   const g: Conv2dGeom = { n, c, h, w, o, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW, groups };
   const out = empty([n, o, oh, ow], x.dtype);
   K.conv2d(data(x), data(weight), g, out.storage.data);
-  const y = record(out, 'conv2d', [x, weight], [x, weight], (dy, [x, weight]) => {
+  if (hasBias) {
+    // the bias is added in place into the fresh output (an elementwise kernel may write over its
+    // first operand), which spares a second output-sized tensor; its gradient is dy summed over N, H, W
+    K.binary('add', viewOf(out), broadcastView(bias.reshape([1, o, 1, 1]), out.shape), out.storage.data);
+  }
+  const inputs = hasBias ? [x, weight, bias] : [x, weight];
+  return record(out, 'conv2d', inputs, [x, weight], (dy, [x, weight]) => {
     const dyd = data(dy);
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
@@ -72,11 +81,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
       dw = empty(weight.shape, weight.dtype);
       K.conv2dBackwardWeight(dyd, data(x), g, dw.storage.data);
     }
-    return [dx, dw];
+    // two sums over adjacent dims, which the reduce kernel reads in place (no permuted copy)
+    const db = hasBias && bias.requiresGrad ? dy.sum([2, 3]).sum(0) : null;
+    return hasBias ? [dx, dw, db] : [dx, dw];
   });
-  if (bias === undefined || bias === null) return y;
-  if (bias.ndim !== 1 || bias.shape[0] !== o) throw new RangeError(`conv2d: expected bias of shape [${o}], got ${shapeStr(bias.shape)}`);
-  return y.add(bias.reshape([1, o, 1, 1]));
 }
 
 function poolGeom(x: Tensor, kernel: Pair, stride: Pair | undefined, padding: Pair, op: string, countIncludePad = true): Pool2dGeom {

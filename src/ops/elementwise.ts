@@ -1,6 +1,7 @@
 /** Elementwise ops with broadcasting, each forward beside its backward. */
 import { K } from '../backend/registry.js';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
+import { isGradEnabled } from '../autograd/mode.js';
 import { DType, isFloating } from '../tensor/dtype.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -50,11 +51,35 @@ export function sqrt(x: Tensor): Tensor {
 }
 
 export function sigmoid(x: Tensor): Tensor {
-  return floatUnary('sigmoid', 'sigmoid', x, (g, _x, out) => g.mul(out.mul(out.neg().add(1))), true);
+  return floatUnary('sigmoid', 'sigmoid', x, (g, _x, out) => activationGrad('sigmoid', g, out), true);
 }
 
 export function tanh(x: Tensor): Tensor {
-  return floatUnary('tanh', 'tanh', x, (g, _x, out) => g.mul(out.mul(out).neg().add(1)), true);
+  return floatUnary('tanh', 'tanh', x, (g, _x, out) => activationGrad('tanh', g, out), true);
+}
+
+/**
+ * The backward of sigmoid, g·out·(1 − out), and of tanh, g·(1 − out²), from the output. Composed
+ * from differentiable ops when recording (createGraph) or for an unusual g; in a plain backward the
+ * same kernels write into one fresh tensor instead of one each, which spares three activation-sized
+ * allocations per layer (the composed form is the oracle in test/fused-backward.test.ts).
+ */
+export function activationGrad(kind: 'sigmoid' | 'tanh', g: Tensor, out: Tensor): Tensor {
+  const plain = !isGradEnabled() && g.dtype === out.dtype && g.ndim === out.ndim && g.shape.every((s, i) => s === out.shape[i]);
+  if (!plain) return kind === 'sigmoid' ? g.mul(out.mul(out.neg().add(1))) : g.mul(out.mul(out).neg().add(1));
+  const r = empty(out.shape, out.dtype);
+  const rd = r.storage.data;
+  const one = broadcastView(Tensor.scalar(1, out.dtype), out.shape);
+  // each kernel may write over an operand in place, element by element
+  if (kind === 'sigmoid') {
+    K.binary('sub', one, viewOf(out), rd); // 1 − out
+    K.binary('mul', viewOf(r), viewOf(out), rd); // · out
+  } else {
+    K.binary('mul', viewOf(out), viewOf(out), rd); // out²
+    K.binary('sub', one, viewOf(r), rd); // 1 − out²
+  }
+  K.binary('mul', viewOf(r), viewOf(g), rd); // · g
+  return r;
 }
 
 export function abs(x: Tensor): Tensor {

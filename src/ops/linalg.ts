@@ -42,10 +42,22 @@ function mm(a: Tensor, b: Tensor, a0: Tensor, b0: Tensor): Tensor {
     b: bv.data, bOffsets: batchOffsets(batchShape, bv.strides, bv.offset), bRowStride: bv.strides[bv.strides.length - 2], bColStride: bv.strides[bv.strides.length - 1],
     out: out.storage.data,
   });
+  // An operand that is a transposed view of a contiguous matrix (Linear's W.transpose(0, 1)) gets
+  // its gradient computed transposed, (gᵀa)ᵀ instead of aᵀg, so the view's backward hands its leaf
+  // a contiguous gradient rather than a strided one that must be copied.
   return record(out, 'matmul', [a, b], [a, b], (g, [a, b]) => [
-    a.requiresGrad ? sumTo(mm(g, b.transpose(-1, -2), g, b), a.shape) : null,
-    b.requiresGrad ? sumTo(mm(a.transpose(-1, -2), g, a, g), b.shape) : null,
+    !a.requiresGrad ? null
+      : g.ndim === 2 && isTransposed(a) ? mm(b, g.transpose(0, 1), b, g).transpose(0, 1)
+      : sumTo(mm(g, b.transpose(-1, -2), g, b), a.shape),
+    !b.requiresGrad ? null
+      : g.ndim === 2 && isTransposed(b) ? mm(g.transpose(0, 1), a, g, a).transpose(0, 1)
+      : sumTo(mm(a.transpose(-1, -2), g, a, g), b.shape),
   ]);
+}
+
+/** Whether t is a 2-D matrix laid out column by column (the transpose of a contiguous one). */
+function isTransposed(t: Tensor): boolean {
+  return t.ndim === 2 && t.shape[0] > 1 && t.shape[1] > 1 && t.strides[0] === 1 && t.strides[1] === t.shape[0];
 }
 
 /** Offsets of each matrix of a batch, in row-major order of the batch dims. */

@@ -10,24 +10,34 @@ import { eq, where } from './elementwise.js';
 export type Dims = number | readonly number[];
 
 /**
- * Move the reduced dims last and make the data contiguous, so the kernel reduces the middle axis of
- * an (outer, n, 1) array. Returns the kept shape (keepdim form) and the sizes.
+ * Lay the data out for the kernel, which reduces the middle axis of an (outer, n, inner) array. When
+ * x is contiguous and the reduced dims are adjacent (sum over dim 0 of a batch, over H and W), that is
+ * x itself; otherwise the reduced dims are moved last into a contiguous copy (inner = 1). Returns the
+ * kept shape (keepdim form) and the sizes.
  */
 function prepare(x: Tensor, dims: Dims | undefined, op: string) {
   const red = normDims(dims, x.ndim, op);
-  const keep = x.shape.map((_, i) => i).filter((i) => !red.includes(i));
-  const xp = x.permute([...keep, ...red]).contiguous();
   const n = red.reduce((p, d) => p * x.shape[d], 1);
   const keptShape = x.shape.map((s, i) => (red.includes(i) ? 1 : s));
-  return { red, xp, n, outer: numel(x.shape) / Math.max(n, 1), keptShape };
+  const sorted = [...red].sort((a, b) => a - b);
+  const adjacent = sorted.length > 0 && sorted[sorted.length - 1] - sorted[0] === sorted.length - 1;
+  if (adjacent && x.isContiguous()) {
+    const inner = numel(x.shape.slice(sorted[sorted.length - 1] + 1));
+    const outer = numel(x.shape.slice(0, sorted[0]));
+    return { red, xp: x, n, outer, inner, keptShape };
+  }
+  const keep = x.shape.map((_, i) => i).filter((i) => !red.includes(i));
+  const xp = x.permute([...keep, ...red]).contiguous();
+  return { red, xp, n, outer: numel(x.shape) / Math.max(n, 1), inner: 1, keptShape };
 }
 
 function reduceKernel(op: ReduceOp, x: Tensor, dims: Dims | undefined, keepdim: boolean, dtype: DType, name: string) {
   const p = prepare(x, dims, name);
   if (p.n === 0 && op !== 'sum') throw new RangeError(`${name}: cannot reduce over an empty dim (shape [${x.shape.join(', ')}])`);
-  const outer = p.n === 0 ? numel(p.keptShape) : p.outer;
+  // an empty reduced dim: every kept cell is an empty sum
+  const [outer, inner] = p.n === 0 ? [numel(p.keptShape), 1] : [p.outer, p.inner];
   const out = empty(p.keptShape, dtype);
-  K.reduce(op, p.xp.storage.data.subarray(p.xp.offset), outer, p.n, 1, out.storage.data);
+  K.reduce(op, p.xp.storage.data.subarray(p.xp.offset), outer, p.n, inner, out.storage.data);
   const shaped = keepdim ? out : out.reshape(x.shape.filter((_, i) => !p.red.includes(i)));
   return { out: shaped, p };
 }

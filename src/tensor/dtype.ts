@@ -8,11 +8,36 @@ export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export function allocate(dtype: DType, n: number): TypedArray {
+  const a = newArray(dtype, n);
+  tracked?.add(a.buffer);
+  return a;
+}
+
+function newArray(dtype: DType, n: number): TypedArray {
   switch (dtype) {
     case 'float32': return new Float32Array(n);
     case 'float64': return new Float64Array(n);
     case 'int32': return new Int32Array(n);
     case 'bool': return new Uint8Array(n);
+  }
+}
+
+/** The buffers allocate() made inside the innermost trackAllocations call running now. */
+let tracked: WeakSet<ArrayBufferLike> | null = null;
+
+/**
+ * Run fn(fresh), where `fresh` comes to hold every buffer that allocate() makes while fn runs (not
+ * those of a nested call). Backward uses it to know which gradients it created itself, and so may
+ * hand to .grad without a copy.
+ */
+export function trackAllocations<T>(fn: (fresh: WeakSet<ArrayBufferLike>) => T): T {
+  const prev = tracked;
+  const fresh = new WeakSet<ArrayBufferLike>();
+  tracked = fresh;
+  try {
+    return fn(fresh);
+  } finally {
+    tracked = prev;
   }
 }
 

@@ -1,0 +1,115 @@
+/**
+ * The shortcuts that training steps take in backward, each checked against the plain composition it
+ * replaces: sigmoid's and tanh's backward written into one tensor, conv2d's bias folded into the
+ * conv, reductions over adjacent dims read in place, matmul's gradient for a transposed operand, and
+ * .grad taking a gradient without a copy only when nothing else can see its memory.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor, tensor, noGrad } from '../src/index.js';
+import { activationGrad } from '../src/ops/elementwise.js';
+import { conv2d } from '../src/ops/conv.js';
+import { Generator } from '../src/tensor/rng.js';
+
+function close(actual: Tensor, expected: Tensor, tol: number, what: string): void {
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  const fa = actual.toTypedArray();
+  const fe = expected.toTypedArray();
+  fa.forEach((v, i) => assert.ok(Math.abs(v - fe[i]) <= tol * (1 + Math.abs(fe[i])), `${what}: element ${i} is ${v}, expected ${fe[i]}`));
+}
+
+test('sigmoid and tanh backward in one tensor equal the composed formulas (float32, float64, strided g)', () => {
+  const gen = new Generator(3);
+  for (const dtype of ['float32', 'float64'] as const) {
+    const out = Tensor.rand([4, 5, 6], { generator: gen, dtype });
+    // a transposed gradient exercises strided reads
+    const g = Tensor.randn([4, 6, 5], { generator: gen, dtype }).transpose(1, 2);
+    const tol = dtype === 'float32' ? 1e-6 : 1e-12;
+    noGrad(() => {
+      close(activationGrad('sigmoid', g, out), g.mul(out.mul(out.neg().add(1))), tol, `sigmoid ${dtype}`);
+      close(activationGrad('tanh', g, out), g.mul(out.mul(out).neg().add(1)), tol, `tanh ${dtype}`);
+    });
+  }
+  // When recording (createGraph) the result is composed, so it has a graph to differentiate.
+  const out = tensor([0.25, 0.5], { requiresGrad: true });
+  const r = activationGrad('sigmoid', tensor([1, 1]), out);
+  assert.notEqual(r.gradFn, null);
+  close(r, tensor([0.1875, 0.25]), 1e-7, 'recorded sigmoid');
+});
+
+test('conv2d with a bias equals conv2d without one plus the broadcast bias, values and gradients', () => {
+  const gen = new Generator(5);
+  const mk = (shape: number[]) => Tensor.randn(shape, { generator: gen, dtype: 'float64' });
+  const x0 = mk([2, 3, 6, 5]);
+  const w0 = mk([4, 3, 3, 2]);
+  const b0 = mk([4]);
+  const dy = mk([2, 4, 4, 4]);
+  const run = (fused: boolean) => {
+    const [x, w, b] = [x0, w0, b0].map((t) => t.detach().requiresGrad_());
+    const y = fused ? conv2d(x, w, b) : conv2d(x, w).add(b.reshape([1, 4, 1, 1]));
+    y.backward(dy);
+    return [y, x.grad!, w.grad!, b.grad!];
+  };
+  const fused = run(true);
+  const composed = run(false);
+  ['y', 'dx', 'dw', 'db'].forEach((what, i) => close(fused[i], composed[i], 1e-12, what));
+  assert.throws(() => conv2d(x0, w0, mk([3])), /expected bias of shape \[4\], got \[3\]/);
+});
+
+test('sum over adjacent dims (read in place) equals the sum over the same dims of a permuted copy', () => {
+  const x = Tensor.randn([3, 4, 5, 2], { generator: new Generator(7), dtype: 'float64' });
+  for (const dims of [[0], [1, 2], [2, 3], [0, 1, 2, 3], [1, 3]]) {
+    // the oracle: the same sum computed one dim at a time from the highest, keepdim, on a strided view
+    let expected = x.transpose(0, 1).transpose(0, 1);
+    for (const d of [...dims].sort((a, b) => b - a)) expected = expected.sum(d, true);
+    close(x.sum(dims, true), expected, 1e-12, `sum over [${dims}]`);
+  }
+  // max over one dim (the kernel's inner stride > 1): the elementwise maximum of the slices along it
+  for (let d = 0; d < x.ndim; d++) {
+    let expected = x.slice(d, 0, 1);
+    for (let i = 1; i < x.shape[d]; i++) expected = expected.maximum(x.slice(d, i, i + 1));
+    close(x.max(d), expected.squeeze(d), 0, `max over ${d}`);
+  }
+});
+
+test('matmul with a transposed operand gives the leaf a contiguous gradient equal to the plain one', () => {
+  const gen = new Generator(9);
+  const x = Tensor.randn([5, 3], { generator: gen, dtype: 'float64', requiresGrad: true });
+  const w = Tensor.randn([4, 3], { generator: gen, dtype: 'float64', requiresGrad: true });
+  const g = Tensor.randn([5, 4], { generator: gen, dtype: 'float64' });
+  x.matmul(w.transpose(0, 1)).backward(g);
+  assert.equal(w.grad!.isContiguous(), true);
+  close(w.grad!, g.transpose(0, 1).matmul(x.detach()), 1e-12, 'dW = gᵀx');
+  close(x.grad!, g.matmul(w.detach()), 1e-12, 'dx = gW');
+  // transposed on the left: (Wᵀ)·v
+  const v = Tensor.randn([4, 2], { generator: gen, dtype: 'float64' });
+  const h = Tensor.randn([3, 2], { generator: gen, dtype: 'float64' });
+  w.grad = null;
+  w.transpose(0, 1).matmul(v).backward(h);
+  close(w.grad!, v.matmul(h.transpose(0, 1)), 1e-12, 'd(Wᵀv)/dW = v hᵀ');
+});
+
+test('.grad takes a gradient made in backward without a copy, but never one that another leaf holds', () => {
+  // mul's backward makes one fresh tensor g·c, which add's backward hands to both p and q.
+  const p = tensor([1, 2, 3], { requiresGrad: true });
+  const q = tensor([4, 5, 6], { requiresGrad: true });
+  const c = tensor([2, 3, 4]);
+  p.add(q).mul(c).sum().backward();
+  assert.notEqual(p.grad!.storage, q.grad!.storage);
+  assert.equal(p.grad!.storage.data.length, 3);
+  noGrad(() => p.grad!.mul_(10));
+  assert.deepEqual(q.grad!.toArray(), [2, 3, 4]);
+  assert.deepEqual(p.grad!.toArray(), [20, 30, 40]);
+  // A leaf used twice gets the sum of both contributions, in memory of its own.
+  const a = tensor([1, 2], { requiresGrad: true });
+  const b = tensor([3, 4], { requiresGrad: true });
+  a.mul(b).add(a.mul(2)).sum().backward();
+  assert.deepEqual(a.grad!.toArray(), [5, 6]);
+  assert.deepEqual(b.grad!.toArray(), [1, 2]);
+  // A gradient the caller passed in is still copied, even when it reaches the leaf untouched.
+  const w = tensor([1, 2], { requiresGrad: true });
+  const given = tensor([7, 8]);
+  w.backward(given);
+  noGrad(() => w.grad!.add_(tensor([1, 1])));
+  assert.deepEqual(given.toArray(), [7, 8]);
+});
