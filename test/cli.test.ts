@@ -35,6 +35,13 @@ test('help, version and info', () => {
   assert.match(info.out, /backend: (ref|native|wasm) \(/);
 });
 
+test("the README's main job: npm start runs pfs train lenet", () => {
+  const pkg = JSON.parse(readFileSync(resolve(dirname(PFS), '../../package.json'), 'utf8'));
+  assert.equal(pkg.scripts.start, 'node dist/cli/pfs.js train lenet');
+  const readme = readFileSync(resolve(dirname(PFS), '../../README.md'), 'utf8');
+  assert.match(readme, /npm install && npm start\s+# trains LeNet/);
+});
+
 test('list shows each paper with its presets, targets and options', () => {
   const r = pfs('list');
   assert.equal(r.code, 0);
