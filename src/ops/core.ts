@@ -3,7 +3,7 @@ import { BackwardFn, Node } from '../autograd/node.js';
 import { isGradEnabled } from '../autograd/mode.js';
 import type { View } from '../backend/kernels.js';
 import { allocate, DType, isFloating, promoteTypes, promoteWithScalar } from '../tensor/dtype.js';
-import { contiguousStrides, numel, Shape } from '../tensor/shape.js';
+import { numel, Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export type TensorLike = Tensor | number;
@@ -39,11 +39,6 @@ export function record(out: Tensor, name: string, inputs: Tensor[], saved: Tenso
   return out;
 }
 
-/** Whether a tape node would be recorded for these inputs. */
-export function needsGrad(...inputs: Tensor[]): boolean {
-  return isGradEnabled() && inputs.some((t) => t.requiresGrad);
-}
-
 /** Sum a broadcast gradient back to `shape` (the adjoint of broadcasting). */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
   if (g.ndim === shape.length && g.shape.every((s, i) => s === shape[i])) return g;
@@ -58,7 +53,7 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
 }
 
 /** Turn a JS number into a 0-d tensor of the dtype that PyTorch would compute `t op s` in. */
-export function scalarFor(t: Tensor, s: number): Tensor {
+function scalarFor(t: Tensor, s: number): Tensor {
   return Tensor.scalar(s, promoteWithScalar(t.dtype, s));
 }
 
@@ -83,8 +78,4 @@ export function requireFloating(t: Tensor, op: string): void {
   if (!isFloating(t.dtype)) throw new TypeError(`${op}: expected a floating-point tensor (float32 or float64), got ${t.dtype}`);
 }
 
-export function requireDType(t: Tensor, dtypes: DType[], what: string): void {
-  if (!dtypes.includes(t.dtype)) throw new TypeError(`${what}: expected dtype ${dtypes.join(' or ')}, got ${t.dtype}`);
-}
 
-export { contiguousStrides };
