@@ -389,6 +389,11 @@ for (const name of fast) {
         [0, 3, 5, 5, 2, 3, 3, [1, 1], [0, 0], [1, 1], 1],
         [4, 8, 12, 12, 16, 3, 3, [1, 1], [1, 1], [1, 1], 1], // threads over images
         [1, 16, 12, 12, 32, 3, 3, [1, 1], [1, 1], [1, 1], 1], // one image: threads inside the products
+        // narrow products: several images per product (P = 100: 3 a product, the last one short)
+        [7, 4, 10, 10, 5, 3, 3, [1, 1], [1, 1], [1, 1], 1],
+        [9, 8, 6, 6, 6, 1, 1, [1, 1], [0, 0], [1, 1], 2], // 1×1 and groups, 8 images a product
+        [5, 8, 4, 4, 16, 1, 1, [2, 2], [0, 0], [1, 1], 1], // ResNet's strided projection
+        [6, 16, 1, 1, 8, 3, 3, [1, 1], [1, 1], [1, 1], 1], // a 1×1 map: one column per image
       ];
       for (const dtype of FLOATS) {
         for (const [n, c, h, w, o, kh, kw, [sh, sw], [ph, pw], [dh, dw], groups] of cases) {

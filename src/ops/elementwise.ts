@@ -92,7 +92,7 @@ export function sign(x: Tensor): Tensor {
 
 export function relu(x: Tensor): Tensor {
   const out = mapUnary('relu', x);
-  return record(out, 'relu', [x], [out.detach()], (g, [out]) => [g.mul(gt(out, 0))]);
+  return record(out, 'relu', [x], [out.detach()], (g, [out]) => [where(gt(out, 0), g, 0)]);
 }
 
 export function add(a: TensorLike, b: TensorLike): Tensor {

@@ -13,6 +13,7 @@
  * A 1×1 kernel with stride 1 and no padding needs no patch matrix: col is the input itself.
  *
  * Threads take whole images; with fewer images than threads, the products themselves are split.
+ * Where one image's product would be narrow, a thread multiplies several images at once (below).
  */
 
 /* Whether the patch matrix is the input itself. */
@@ -32,13 +33,12 @@ static void FN(inside)(int64_t s, int64_t p, int64_t off, int64_t w, int64_t ow,
   *hi = h;
 }
 
-/* col (K × P) from the cg input planes at x (each h × w). */
-static void FN(im2col)(const T *restrict x, int64_t cg, const pfs_conv_geom *g, T *restrict col) {
-  const int64_t P = g->oh * g->ow;
+/* col (K × P, row stride ld ≥ P) from the cg input planes at x (each h × w). */
+static void FN(im2col)(const T *restrict x, int64_t cg, const pfs_conv_geom *g, T *restrict col, int64_t ld) {
   for (int64_t c = 0; c < cg; c++) {
     for (int64_t i = 0; i < g->kh; i++) {
       for (int64_t j = 0; j < g->kw; j++) {
-        T *row = col + ((c * g->kh + i) * g->kw + j) * P;
+        T *row = col + ((c * g->kh + i) * g->kw + j) * ld;
         int64_t lo, hi;
         FN(inside)(g->stride_w, g->pad_w, j * g->dil_w, g->w, g->ow, &lo, &hi);
         for (int64_t oy = 0; oy < g->oh; oy++) {
@@ -63,19 +63,18 @@ static void FN(im2col)(const T *restrict x, int64_t cg, const pfs_conv_geom *g, 
 }
 
 /*
- * The adjoint of im2col: adds each entry of col (K × P) to the input cell it was read from.
+ * The adjoint of im2col: adds each entry of col (K × P, row stride ld) to the input cell it was read from.
  * The kernel column j is the outer loop: consecutive row updates then land on different input
  * rows, where updates for j and j + 1 would overlap one element apart and stall the processor
  * (a load waiting on a store it only partly covers).
  */
-static void FN(col2im)(const T *restrict col, int64_t cg, const pfs_conv_geom *g, T *restrict dx) {
-  const int64_t P = g->oh * g->ow;
+static void FN(col2im)(const T *restrict col, int64_t ld, int64_t cg, const pfs_conv_geom *g, T *restrict dx) {
   for (int64_t c = 0; c < cg; c++) {
     for (int64_t j = 0; j < g->kw; j++) {
       int64_t lo, hi;
       FN(inside)(g->stride_w, g->pad_w, j * g->dil_w, g->w, g->ow, &lo, &hi);
       for (int64_t i = 0; i < g->kh; i++) {
-        const T *row = col + ((c * g->kh + i) * g->kw + j) * P;
+        const T *row = col + ((c * g->kh + i) * g->kw + j) * ld;
         for (int64_t oy = 0; oy < g->oh; oy++) {
           const int64_t iy = oy * g->stride_h - g->pad_h + i * g->dil_h;
           if (iy < 0 || iy >= g->h) continue;
@@ -106,6 +105,14 @@ typedef struct {
   int status;
 } FN(conv_ctx);
 
+/*
+ * Images per product. One image's product has P = OH·OW columns: deep in a net that is a handful
+ * (ResNet-18 at 28×28 ends at 1×1), and a product of a few columns spends its time packing the
+ * weights, not multiplying. So a task lays the patch matrices of nb consecutive images side by side,
+ * col (K × nb·P), and makes one product of nb·P columns; the outputs are then moved to their images.
+ */
+#define PFS_CONV_MIN_COLUMNS 256
+
 static void FN(conv_task)(void *p, int t, int nt) {
   FN(conv_ctx) *s = p;
   const pfs_conv_geom *g = s->g;
@@ -114,58 +121,71 @@ static void FN(conv_task)(void *p, int t, int nt) {
   const int64_t lo = g->n * t / nt, hi = g->n * (t + 1) / nt;
   if (lo >= hi) return;
   const int pw = FN(pointwise)(g);
-  T *col = NULL;
-  if (!pw) {
-    col = pfs_alloc(sizeof(T) * (size_t)(K * P));
-    if (!col) {
-      s->status = PFS_ENOMEM;
-      return;
-    }
-  }
+  int64_t nb = P >= PFS_CONV_MIN_COLUMNS ? 1 : (PFS_CONV_MIN_COLUMNS + P - 1) / P;
+  if (nb > hi - lo) nb = hi - lo;
+  /* col: the patch matrices (K × nb·P); buf: outputs or output gradients gathered as (og × nb·P) */
+  T *col = NULL, *buf = NULL;
+  if (!pw || nb > 1) col = pfs_alloc(sizeof(T) * (size_t)(K * nb * P));
+  if (nb > 1) buf = pfs_alloc(sizeof(T) * (size_t)(og * nb * P));
   T *dw = NULL;
   if (s->kind == FN(BWD_WEIGHT)) {
     dw = t == 0 ? s->out : pfs_alloc(sizeof(T) * (size_t)(g->o * K));
     s->dw_part[t] = dw;
-    if (!dw) {
-      pfs_free(col);
-      s->status = PFS_ENOMEM;
-      return;
-    }
   }
-  for (int64_t n = lo; n < hi; n++) {
-    if (s->kind == FN(BWD_INPUT) && !pw) memset(s->out + n * g->c * HW, 0, sizeof(T) * (size_t)(g->c * HW));
+  const int oom = ((!pw || nb > 1) && !col) || (nb > 1 && !buf) || (s->kind == FN(BWD_WEIGHT) && !dw);
+  if (oom) {
+    s->status = PFS_ENOMEM;
+    pfs_free(col);
+    pfs_free(buf);
+    return;
+  }
+  for (int64_t n0 = lo; n0 < hi; n0 += nb) {
+    const int64_t m = hi - n0 < nb ? hi - n0 : nb; /* images in this product */
+    const int64_t Q = m * P;                        /* its columns */
+    if (s->kind == FN(BWD_INPUT) && (!pw || m > 1)) memset(s->out + n0 * g->c * HW, 0, sizeof(T) * (size_t)(m * g->c * HW));
     for (int64_t gi = 0; gi < g->groups; gi++) {
-      const int64_t xo = (n * g->c + gi * cg) * HW; /* this image's group of input planes */
-      const int64_t yo = (n * g->o + gi * og) * P;  /* and of output planes */
+      const int64_t xo = (n0 * g->c + gi * cg) * HW; /* the first image's group of input planes */
+      const int64_t yo = (n0 * g->o + gi * og) * P;  /* and of output planes */
+      const int64_t xs = g->c * HW, ys = g->o * P;   /* from one image to the next */
       const T *wg = s->w ? s->w + gi * og * K : NULL;
+      /* the patches: the input itself (one image, 1×1 kernel), else im2col of each image */
+      const T *b = s->x ? s->x + xo : NULL;
+      if (s->kind != FN(BWD_INPUT) && (!pw || m > 1)) {
+        for (int64_t j = 0; j < m; j++) FN(im2col)(s->x + xo + j * xs, cg, g, col + j * P, Q);
+        b = col;
+      }
+      /* the output gradients of the m images side by side (og × Q), or dy itself for one image */
+      const T *dyg = s->dy ? s->dy + yo : NULL;
+      if (s->kind != FN(FWD) && m > 1) {
+        for (int64_t j = 0; j < m; j++)
+          for (int64_t o = 0; o < og; o++) memcpy(buf + o * Q + j * P, s->dy + yo + j * ys + o * P, sizeof(T) * (size_t)P);
+        dyg = buf;
+      }
       int st = PFS_OK;
       if (s->kind == FN(FWD)) {
-        const T *b = s->x + xo;
-        if (!pw) {
-          FN(im2col)(s->x + xo, cg, g, col);
-          b = col;
-        }
-        const MAT y = {og, P, K, wg, K, 1, b, P, 1, s->out + yo, P, 0};
+        /* y_g (og × Q) = W_g · col, into y directly for one image */
+        const MAT y = {og, Q, K, wg, K, 1, b, Q, 1, m > 1 ? buf : s->out + yo, Q, 0};
         st = MATMUL(&y, s->inner_threads);
+        if (m > 1)
+          for (int64_t j = 0; j < m; j++)
+            for (int64_t o = 0; o < og; o++) memcpy(s->out + yo + j * ys + o * P, buf + o * Q + j * P, sizeof(T) * (size_t)P);
       } else if (s->kind == FN(BWD_INPUT)) {
-        /* (K × P) = W_gᵀ (K × og) · dy_g (og × P), straight into dx when the patches are the input */
-        const MAT d = {K, P, og, wg, 1, K, s->dy + yo, P, 1, pw ? s->out + xo : col, P, 0};
+        /* (K × Q) = W_gᵀ (K × og) · dy_g (og × Q), straight into dx for one image and a 1×1 kernel */
+        const int direct = pw && m == 1;
+        const MAT d = {K, Q, og, wg, 1, K, dyg, Q, 1, direct ? s->out + xo : col, Q, 0};
         st = MATMUL(&d, s->inner_threads);
-        if (!pw) FN(col2im)(col, cg, g, s->out + xo);
+        if (!direct)
+          for (int64_t j = 0; j < m; j++) FN(col2im)(col + j * P, Q, cg, g, s->out + xo + j * xs);
       } else {
-        const T *b = s->x + xo;
-        if (!pw) {
-          FN(im2col)(s->x + xo, cg, g, col);
-          b = col;
-        }
-        /* dW_g (og × K) += dy_g (og × P) · colᵀ (P × K) */
-        const MAT d = {og, K, P, s->dy + yo, P, 1, b, 1, P, dw + gi * og * K, K, n > lo};
+        /* dW_g (og × K) += dy_g (og × Q) · colᵀ (Q × K) */
+        const MAT d = {og, K, Q, dyg, Q, 1, b, 1, Q, dw + gi * og * K, K, n0 > lo};
         st = MATMUL(&d, s->inner_threads);
       }
       if (st != PFS_OK) s->status = st;
     }
   }
   pfs_free(col);
+  pfs_free(buf);
 }
 
 static int FN(conv_run)(FN(conv_ctx) *s, int nthreads) {
