@@ -31,7 +31,33 @@ function prepare(x: Tensor, dims: Dims | undefined, op: string) {
   return { red, xp, n, outer: numel(x.shape) / Math.max(n, 1), inner: 1, keptShape };
 }
 
+/**
+ * The reduced dims as runs of adjacent dims, last run first: [0, 2, 3] of (N, C, H, W) → [[2, 3], [0]].
+ * Null when there is a single run (or nothing to reduce).
+ */
+function adjacentRuns(red: readonly number[]): number[][] | null {
+  const sorted = [...red].sort((a, b) => a - b);
+  const runs: number[][] = [];
+  for (const d of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && last[last.length - 1] === d - 1) last.push(d);
+    else runs.push([d]);
+  }
+  return runs.length > 1 ? runs.reverse() : null;
+}
+
 function reduceKernel(op: ReduceOp, x: Tensor, dims: Dims | undefined, keepdim: boolean, dtype: DType, name: string) {
+  // A sum, max or min over dims that are not adjacent (BatchNorm's N, H, W) of a contiguous tensor:
+  // reduce each run of adjacent dims in place of a transposed copy of the whole tensor, the last run
+  // first (its result is contiguous again, and smaller).
+  const red = normDims(dims, x.ndim, name);
+  const runs = (op === 'sum' || op === 'max' || op === 'min') && x.isContiguous() && x.numel > 0 ? adjacentRuns(red) : null;
+  if (runs) {
+    let cur = x;
+    for (const run of runs) cur = reduceKernel(op, cur, run, true, dtype, name).out;
+    const keptShape = cur.shape;
+    return { out: keepdim ? cur : cur.reshape(x.shape.filter((_, i) => !red.includes(i))), p: { red, keptShape } };
+  }
   const p = prepare(x, dims, name);
   if (p.n === 0 && op !== 'sum') throw new RangeError(`${name}: cannot reduce over an empty dim (shape [${x.shape.join(', ')}])`);
   // an empty reduced dim: every kept cell is an empty sum
