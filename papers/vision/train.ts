@@ -121,7 +121,8 @@ export async function trainVision(net: VisionNet, config: VisionConfig, ctx: Run
   }
 
   const epochsBefore = history.length;
-  const progress = new Progress({ epochs: config.epochs, quiet: ctx.quiet, stream: ctx.log as never });
+  // an epoch takes minutes: where the output is a log file, a line every 50 steps as well
+  const progress = new Progress({ epochs: config.epochs, quiet: ctx.quiet, stream: ctx.log as never, logEvery: 50 });
   history = await fitClassifier({
     net: model, optimizer, train, test, epochs: config.epochs, progress, history,
     afterEpoch: async (h) => {
