@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  add, adaptiveAvgPool2d, avgPool2d, cat, conv2d, div, logicalAnd, logicalOr, maximum, maxPool2d, minimum, oneHot, pad,
+  add, adaptiveAvgPool2d, avgPool2d, batchNorm, cat, conv2d, div, logicalAnd, logicalOr, maximum, maxPool2d, minimum, oneHot, pad,
   pow, stack, sub, Tensor, where,
 } from '../src/index.js';
 import type { DType } from '../src/index.js';
@@ -187,6 +187,11 @@ export const opCases: Record<string, OpCase> = {
   adaptive_avg_pool2d_divisible: ([x]) => adaptiveAvgPool2d(x, [2, 3]),
   adaptive_avg_pool2d_uneven: ([x]) => adaptiveAvgPool2d(x, [3, 4]),
   adaptive_avg_pool2d_to_1: ([x]) => adaptiveAvgPool2d(x, 1),
+
+  // batch normalisation, training mode
+  batch_norm_2d: ([x, w, b]) => batchNorm(x, null, null, w, b, { training: true }),
+  batch_norm_1d_no_affine: ([x]) => batchNorm(x, null, null, null, null, { training: true }),
+  batch_norm_3d_eps: ([x, w, b]) => batchNorm(x, null, null, w, b, { training: true, eps: 0.1 }),
 };
 
 /** The function of a case, with a clear error when op-cases.ts lacks it. */

@@ -4,6 +4,7 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d, Pair } from '../ops/conv.js';
+import { batchNorm } from '../ops/norm.js';
 import { defaultGenerator, Generator } from '../tensor/rng.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -124,7 +125,7 @@ export class AdaptiveAvgPool2d extends Module {
 }
 
 /**
- * Batch normalisation (Ioffe & Szegedy 2015) over all dims but the channel dim 1:
+ * Batch normalisation (Ioffe & Szegedy 2015) over all dims but the channel dim 1 (the batchNorm op):
  *   training: y = γ·(x − μ_B)/√(σ²_B + ε) + β with the batch mean μ_B and biased variance σ²_B;
  *             running_mean ← (1 − m)·running_mean + m·μ_B, running_var ← (1 − m)·running_var + m·σ²_B·n/(n − 1);
  *   eval:     the running statistics replace the batch's.
@@ -156,29 +157,13 @@ class BatchNorm extends Module {
       const want = this.rank === 4 ? `(N, ${this.numFeatures}, H, W)` : `(N, ${this.numFeatures}) or (N, ${this.numFeatures}, L)`;
       throw new RangeError(`${name}: expected input of shape ${want}, got ${shapeStr(x.shape)}`);
     }
-    const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
-    const bshape = x.shape.map((s, i) => (i === 1 ? s : 1)); // (1, C, 1, ...)
-    let mean: Tensor;
-    let variance: Tensor;
     if (this.training) {
       const n = x.numel / this.numFeatures;
       if (n <= 1) throw new RangeError(`${name}: expected more than 1 value per channel when training, got input ${shapeStr(x.shape)}`);
-      mean = x.mean(dims, true);
-      variance = x.var(dims, { correction: 0, keepdim: true });
-      noGrad(() => {
-        const m = this.momentum;
-        this.runningMean.copy_(this.runningMean.mul(1 - m).add(mean.reshape([this.numFeatures]).mul(m)));
-        this.runningVar.copy_(this.runningVar.mul(1 - m).add(variance.reshape([this.numFeatures]).mul((m * n) / (n - 1))));
-        this.numBatchesTracked.copy_(this.numBatchesTracked.add(1));
-      });
-    } else {
-      mean = this.runningMean.reshape(bshape);
-      variance = this.runningVar.reshape(bshape);
+      noGrad(() => this.numBatchesTracked.copy_(this.numBatchesTracked.add(1)));
     }
-    let y = x.sub(mean).div(variance.add(this.eps).sqrt());
-    if (this.weight) y = y.mul(this.weight.reshape(bshape));
-    if (this.bias) y = y.add(this.bias.reshape(bshape));
-    return y;
+    // the op updates the running statistics in training mode (src/ops/norm.ts)
+    return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: this.training, momentum: this.momentum, eps: this.eps });
   }
   protected override extraRepr(): string {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}`;

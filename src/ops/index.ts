@@ -7,6 +7,7 @@ import * as C from './conv.js';
 import * as E from './elementwise.js';
 import * as I from './indexing.js';
 import * as L from './linalg.js';
+import * as N from './norm.js';
 import * as R from './reduce.js';
 import * as S from './shape.js';
 
@@ -30,6 +31,8 @@ export const ops = {
   indexSelect: I.indexSelect, gather: I.gather, scatterAdd: I.scatterAdd, maskedFill: I.maskedFill, oneHot: I.oneHot,
   // convolution and pooling
   conv2d: C.conv2d, maxPool2d: C.maxPool2d, avgPool2d: C.avgPool2d, adaptiveAvgPool2d: C.adaptiveAvgPool2d,
+  // normalisation
+  batchNorm: N.batchNorm,
 } as const;
 
 export type OpName = keyof typeof ops;

@@ -1,0 +1,89 @@
+/**
+ * batchNorm beyond its op fixtures (test/fixtures/ops.json holds training mode against F.batch_norm):
+ * the running statistics it updates, eval mode, second derivatives through its hand-written backward,
+ * and its errors. The oracle here is the same normalisation composed from elementwise ops.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { batchNorm, Generator, Tensor } from '../src/index.js';
+
+const g = new Generator(7);
+const close = (a: Tensor, b: Tensor, tol: number, what: string) => {
+  const x = Array.from(a.toTypedArray());
+  const y = Array.from(b.toTypedArray());
+  assert.equal(x.length, y.length, what);
+  x.forEach((v, i) => assert.ok(Math.abs(v - y[i]) <= tol * (1 + Math.abs(y[i])), `${what}[${i}]: ${v} vs ${y[i]}`));
+};
+
+/** The normalisation written with recorded elementwise ops (the definition). */
+function composed(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
+  const dims = [0, 2, 3];
+  const mean = x.mean(dims, true);
+  const v = x.sub(mean).mul(x.sub(mean)).mean(dims, true);
+  return x.sub(mean).div(v.add(eps).sqrt()).mul(w.reshape([1, -1, 1, 1])).add(b.reshape([1, -1, 1, 1]));
+}
+
+test('training updates the running statistics with the unbiased batch variance', () => {
+  const x = Tensor.randn([4, 3, 2, 5], { dtype: 'float64', generator: g }).mul(2).add(1);
+  const rm = Tensor.from([0.5, -1, 2], { dtype: 'float64' });
+  const rv = Tensor.from([1, 2, 0.5], { dtype: 'float64' });
+  const [rm0, rv0] = [rm.clone(), rv.clone()];
+  batchNorm(x, rm, rv, null, null, { training: true, momentum: 0.3 });
+  const n = 4 * 2 * 5;
+  const mean = x.mean([0, 2, 3]);
+  const unbiased = x.var([0, 2, 3]); // correction 1: n − 1
+  close(rm, rm0.mul(0.7).add(mean.mul(0.3)), 1e-12, 'running_mean');
+  close(rv, rv0.mul(0.7).add(unbiased.mul(0.3)), 1e-12, 'running_var');
+  assert.equal(unbiased.shape[0], 3);
+  assert.ok(n > 1);
+});
+
+test('eval mode normalises with the running statistics and passes gradients to x, weight and bias', () => {
+  const x = Tensor.randn([3, 2, 4], { dtype: 'float64', generator: g }).requiresGrad_();
+  const w = Tensor.from([1.5, -0.5], { dtype: 'float64' }).requiresGrad_();
+  const b = Tensor.from([0.25, 2], { dtype: 'float64' }).requiresGrad_();
+  const rm = Tensor.from([0.1, -0.3], { dtype: 'float64' });
+  const rv = Tensor.from([0.8, 1.7], { dtype: 'float64' });
+  const y = batchNorm(x, rm, rv, w, b, { eps: 1e-3 });
+  const want = x.sub(rm.reshape([1, 2, 1])).div(rv.add(1e-3).sqrt().reshape([1, 2, 1])).mul(w.reshape([1, 2, 1])).add(b.reshape([1, 2, 1]));
+  close(y, want, 1e-12, 'eval output');
+  // running statistics untouched in eval mode
+  close(rm, Tensor.from([0.1, -0.3], { dtype: 'float64' }), 0, 'running_mean');
+  y.mul(y).sum().backward();
+  const [gx, gw, gb] = [x.grad!, w.grad!, b.grad!];
+  for (const t of [x, w, b]) t.grad = null;
+  want.mul(want).sum().backward();
+  close(gx, x.grad!, 1e-12, 'dx');
+  close(gw, w.grad!, 1e-12, 'dweight');
+  close(gb, b.grad!, 1e-12, 'dbias');
+});
+
+test('second derivatives (createGraph) equal those of the composed normalisation', () => {
+  const x0 = Tensor.randn([3, 2, 2, 3], { dtype: 'float64', generator: g });
+  const w0 = Tensor.from([0.7, -1.2], { dtype: 'float64' });
+  const b0 = Tensor.from([0.1, 0.4], { dtype: 'float64' });
+  const c = Tensor.randn([3, 2, 2, 3], { dtype: 'float64', generator: g });
+  const secondOrder = (f: (x: Tensor, w: Tensor, b: Tensor) => Tensor) => {
+    const [x, w, b] = [x0.clone().requiresGrad_(), w0.clone().requiresGrad_(), b0.clone().requiresGrad_()];
+    // L = Σ c·y; then the squared norm of ∂L/∂x, differentiated again
+    f(x, w, b).mul(c).sum().backward(undefined, { createGraph: true });
+    const gx = x.grad!;
+    x.grad = null;
+    w.grad = null;
+    gx.mul(gx).sum().backward();
+    return [x.grad!, w.grad!];
+  };
+  const [fx, fw] = secondOrder((x, w, b) => batchNorm(x, null, null, w, b, { training: true }));
+  const [cx, cw] = secondOrder((x, w, b) => composed(x, w, b, 1e-5));
+  close(fx, cx, 1e-9, 'd²/dx²');
+  close(fw, cw, 1e-9, 'd²/dx dw');
+});
+
+test('batchNorm errors say what was expected and what came', () => {
+  const x = Tensor.zeros([4, 3, 2, 2]);
+  assert.throws(() => batchNorm(x, null, null, Tensor.ones([2]), null, { training: true }), /weight must have shape \(3\) for input \[4, 3, 2, 2\], got \[2\]/);
+  assert.throws(() => batchNorm(Tensor.zeros([1, 3]), null, null, null, null, { training: true }), /more than 1 value per channel/);
+  assert.throws(() => batchNorm(x, null, null), /eval mode .* needs runningMean and runningVar/);
+  assert.throws(() => batchNorm(Tensor.zeros([4]), null, null, null, null, { training: true }), /expected input of shape \(N, C, \.\.\.\), got \[4\]/);
+  assert.throws(() => batchNorm(Tensor.zeros([4, 3], { dtype: 'int32' }), null, null, null, null, { training: true }), /float/);
+});
