@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, tensor, ones, zeros, noGrad, isGradEnabled } from '../src/index.js';
+import { Tensor, tensor, ones, zeros, noGrad, isGradEnabled, pow } from '../src/index.js';
 
 test('gradients accumulate in .grad across two backward calls', () => {
   const x = tensor([1, 2, 3], { requiresGrad: true });
@@ -159,6 +159,27 @@ test('createGraph records the backward pass: the second derivative of x³ is 6x'
   const w = tensor([1], { requiresGrad: true });
   w.mul(w).sum().backward();
   assert.equal(w.grad!.requiresGrad, false);
+});
+
+test('createGraph: second derivatives of the ops that save their output (exp, sqrt, sigmoid, tanh, pow)', () => {
+  const xs = [0.3, 1.7, 2.5];
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  const cases: [string, (x: Tensor) => Tensor, (v: number) => number][] = [
+    ['exp', (x) => x.exp(), (v) => Math.exp(v)],
+    ['sqrt', (x) => x.sqrt(), (v) => -0.25 * v ** -1.5],
+    ['sigmoid', (x) => x.sigmoid(), (v) => sig(v) * (1 - sig(v)) * (1 - 2 * sig(v))],
+    ['tanh', (x) => x.tanh(), (v) => -2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2)],
+    ['pow (exponent)', (x) => pow(2, x), (v) => 2 ** v * Math.LN2 ** 2],
+  ];
+  for (const [name, f, second] of cases) {
+    const x = tensor(xs, { requiresGrad: true, dtype: 'float64' });
+    f(x).sum().backward(undefined, { createGraph: true });
+    const dx = x.grad!;
+    x.grad = null;
+    dx.sum().backward();
+    const got = x.grad!.toArray() as number[];
+    xs.forEach((v, i) => assert.ok(Math.abs(got[i] - second(v)) < 1e-12 * (1 + Math.abs(second(v))), `${name}'' at ${v}: ${got[i]} vs ${second(v)}`));
+  }
 });
 
 test('gradients flow only into tensors that require them', () => {

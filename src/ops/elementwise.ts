@@ -30,7 +30,9 @@ function cast(t: Tensor, dtype: DType): Tensor {
 function floatUnary(name: string, op: UnaryOp, x: Tensor, backward: (g: Tensor, x: Tensor, out: Tensor) => Tensor, saveOut = false): Tensor {
   const xf = isFloating(x.dtype) ? x : x.to('float32');
   const out = mapUnary(op, xf);
-  return record(out, name, [xf], saveOut ? [out.detach()] : [xf], (g, [s]) => [saveOut ? backward(g, xf, s) : backward(g, s, out)]);
+  // The output is saved as it is (not detached): a backward that builds a graph (createGraph) then
+  // differentiates through it, so second derivatives of exp, sqrt, sigmoid and tanh are right.
+  return record(out, name, [xf], saveOut ? [out] : [xf], (g, [s]) => [saveOut ? backward(g, xf, s) : backward(g, s, out)]);
 }
 
 export function neg(x: Tensor): Tensor {
@@ -132,7 +134,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb, dt] = operands(a, b, 'pow');
   const out = mapBinary('pow', cast(ta, dt), cast(tb, dt), dt, 'pow');
-  return record(out, 'pow', [ta, tb], [ta, tb, out.detach()], (g, [a, b, out]) => [
+  return record(out, 'pow', [ta, tb], [ta, tb, out], (g, [a, b, out]) => [
     // d/da a^b = b·a^(b−1)
     ta.requiresGrad ? sumTo(g.mul(b).mul(pow(a, b.sub(1))), a.shape) : null,
     // d/db a^b = a^b·ln a, taken as 0 where a = 0 and b ≥ 0 (PyTorch's convention)
