@@ -135,6 +135,22 @@ test('view() of a non-contiguous tensor and reshape to a wrong size are refused'
   assert.throws(() => zeros([2, 3]).view([2, -3]), { name: 'RangeError', message: /^view: shape must hold non-negative integers.*got \[2, -3\]/ });
 });
 
+test('copy_ from a source that requires grad is refused outside noGrad (the gradient would be lost)', () => {
+  const src = tensor([1, 2], { requiresGrad: true }).mul(3);
+  assert.throws(() => zeros([2]).copy_(src), { name: 'Error', message: /^copy_: the source requires grad.*noGrad/ });
+  assert.throws(() => zeros([2]).add_(src), { message: /^copy_: the source requires grad/ });
+  const dst = zeros([2]);
+  noGrad(() => dst.copy_(src));
+  assert.deepEqual(dst.toArray(), [3, 6]);
+});
+
+test('reshape cannot infer a -1 beside a 0, and empty tensors print their shape', () => {
+  assert.throws(() => zeros([0, 3]).reshape([0, -1]), { name: 'RangeError', message: /^reshape: cannot infer the -1 in \[0, -1\] for a tensor of shape \[0, 3\]/ });
+  assert.deepEqual(zeros([0, 3]).reshape([-1]).shape, [0]);
+  assert.equal(String(zeros([0, 3])), 'tensor([], size=[0, 3])');
+  assert.equal(String(zeros([0])), 'tensor([])');
+});
+
 test('an unknown dtype string lists the known ones', () => {
   const known = /expected one of float32, float64, int32, bool/;
   // Cast through `never`: the type system already refuses these; plain JS callers are not checked by it.

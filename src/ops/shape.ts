@@ -21,7 +21,10 @@ function inferShape(x: Tensor, shape: readonly number[], op: string): number[] {
     throw new RangeError(`${op}: shape must hold non-negative integers (and at most one -1), got ${shapeStr(shape)}`);
   }
   const known = shape.reduce((p, s) => (s === -1 ? p : p * s), 1);
-  const out = shape.map((s) => (s === -1 ? (known === 0 ? 0 : x.numel / known) : s));
+  if (free === 1 && known === 0) {
+    throw new RangeError(`${op}: cannot infer the -1 in ${shapeStr(shape)} for a tensor of shape ${shapeStr(x.shape)}: with another dim 0, any size fits`);
+  }
+  const out = shape.map((s) => (s === -1 ? x.numel / known : s));
   // (a -1 that does not divide evenly would give a fractional size: reported as a wrong shape)
   if (numel(out) !== x.numel || (free === 1 && known !== 0 && x.numel % known !== 0)) {
     throw new RangeError(`${op}: shape ${shapeStr(shape)} is invalid for a tensor of shape ${shapeStr(x.shape)} (${x.numel} elements)`);

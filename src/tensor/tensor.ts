@@ -314,6 +314,12 @@ export class Tensor {
   /** Copy src (broadcast to this shape, cast to this dtype) into this tensor's elements. */
   copy_(src: Tensor): this {
     this.checkInPlace('copy_');
+    if (isGradEnabled() && src.requiresGrad) {
+      throw new Error(
+        'copy_: the source requires grad, and an in-place copy is not recorded, so its gradient would be lost; ' +
+          'use the source itself (or src.clone()), or wrap the copy in noGrad() when no gradient should flow',
+      );
+    }
     const v = src.expand(this.shape).to(this.dtype).contiguous();
     const sd = v.storage.data;
     if (this.isContiguous()) this.storage.data.set(sd.subarray(v.offset, v.offset + this.numel), this.offset);
@@ -477,6 +483,7 @@ function formatTensor(t: Tensor): string {
   const cells = flat.map(fmt);
   const width = Math.max(0, ...cells.map((c) => c.length));
   const rec = (d: number, at: number, indent: string): string => {
+    if (t.numel === 0) return '[]';
     if (d === t.ndim) return cells[at].padStart(width);
     const stride = numel(t.shape.slice(d + 1));
     const n = t.shape[d];
@@ -486,6 +493,8 @@ function formatTensor(t: Tensor): string {
     return '[' + parts.join(sep) + ']';
   };
   const extras: string[] = [];
+  // an empty tensor prints as [] whatever its shape, so the shape is given (as PyTorch does)
+  if (t.numel === 0 && t.ndim !== 1) extras.push(`size=${shapeStr(t.shape)}`);
   if (t.dtype !== 'float32') extras.push(`dtype=${t.dtype}`);
   if (t.gradFn) extras.push(`gradFn=${t.gradFn.name}`);
   else if (t.requiresGrad) extras.push('requiresGrad=true');
