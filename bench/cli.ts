@@ -2,17 +2,19 @@
  * `pfs bench [NAME...] [--backend B] [--threads N] [--json] [--runs N] [--warmup N] [--list]`
  *
  * Times the workloads of bench/workloads.ts on one backend and prints, per workload, the median and
- * the fastest wall time of one run (and GFLOP/s for GEMM). With --json, one line per result:
- *   {"name", "backend", "threads", "median_ms", "min_ms", "runs", "gflops"?, "peak_rss_mb"}
+ * the fastest wall time of one run (and GFLOP/s for GEMM, tokens/s for the language models). With
+ * --json, one line per result:
+ *   {"name", "backend", "threads", "median_ms", "min_ms", "runs", "gflops"?, "tokens_per_s"?, "images_per_s"?, "peak_rss_mb", "load_avg"}
  * peak_rss_mb is the process's peak resident memory so far: it is the workload's own figure when
- * the workload runs alone in its process (bench/run.sh does that).
+ * the workload runs alone in its process (bench/run.sh does that). load_avg is the machine's 1, 5
+ * and 15-minute load average when the workload started (other jobs on the machine slow it down).
  *
  * Also runnable on its own: `node dist/bench/cli.js ...` takes the same arguments.
  */
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from '../cli/args.js';
-import { nativeStatus } from '../src/backend/auto.js';
+import { getWasmThreads, nativeStatus, setWasmThreads, wasmThreadsReady } from '../src/backend/auto.js';
 import { getNumThreads, setNumThreads } from '../src/backend/native/index.js';
 import { availableBackends, backendInfo, useBackend } from '../src/backend/registry.js';
 import { findWorkloads, measure, WORKLOADS } from './workloads.js';
@@ -21,10 +23,11 @@ export const BENCH_USAGE = `pfs bench [NAME...] [options]   time the benchmark w
 
 Options:
   --backend B     ref, native, ... (default: the backend in use; see \`pfs info\`)
-  --threads N     threads of the backend's kernels (native: default PFS_THREADS, else every core)
+  --threads N     threads of the backend's kernels (native, wasm: default PFS_THREADS, else every core)
   --runs N        exactly N timed runs per workload (default: as many as about 2-5 s allow)
   --warmup N      untimed runs first (default 2)
-  --json          one JSON line per result: name, backend, threads, median_ms, min_ms, runs, gflops, peak_rss_mb
+  --json          one JSON line per result: name, backend, threads, median_ms, min_ms, runs, gflops, tokens_per_s,
+                  images_per_s, peak_rss_mb, load_avg
   --list          the workloads and the backends available, then exit
 `;
 
@@ -36,7 +39,13 @@ export interface BenchResult {
   min_ms: number;
   runs: number;
   gflops?: number;
+  /** Tokens trained on per second (tokens of one run / median time), for the language models. */
+  tokens_per_s?: number;
+  /** Images trained on per second (images of one run / median time), for the vision nets. */
+  images_per_s?: number;
   peak_rss_mb: number;
+  /** 1, 5 and 15-minute load average of the machine when the workload started. */
+  load_avg: number[];
 }
 
 /** A whole number ≥ min from a flag's text, or a clear error. */
@@ -61,12 +70,20 @@ function selectBackend(name: string | undefined, threads: number | undefined): {
     if (threads !== undefined) setNumThreads(threads);
     return { backend, threads: getNumThreads() };
   }
+  if (backend === 'wasm') {
+    if (threads !== undefined) setWasmThreads(threads);
+    // start the worker threads before timing, so that every timed run has them
+    if (!wasmThreadsReady(20_000)) throw new Error(`--threads: the wasm backend's worker threads did not start within 20 s`);
+    return { backend, threads: getWasmThreads() };
+  }
   // The other backends' kernels run on the calling thread.
   if (threads !== undefined && threads !== 1) throw new Error(`--threads: the ${backend} backend runs on one thread, got --threads ${threads}`);
   return { backend, threads: 1 };
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+/** Width of the name column of the text output (the longest workload name). */
+const NAME_WIDTH = Math.max(12, ...WORKLOADS.map((w) => w.name.length));
 
 /** `pfs bench`: returns the exit status. */
 export function bench(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): number {
@@ -79,7 +96,7 @@ export function bench(argv: readonly string[], out: NodeJS.WritableStream = proc
   if (args.flags.list) {
     if (json) out.write(JSON.stringify({ workloads: WORKLOADS.map((w) => w.name), backends: availableBackends(), native: nativeStatus().reason }) + '\n');
     else {
-      for (const w of WORKLOADS) out.write(`${w.name.padEnd(12)} ${w.description}\n`);
+      for (const w of WORKLOADS) out.write(`${w.name.padEnd(NAME_WIDTH)} ${w.description}\n`);
       out.write(`backends: ${availableBackends().join(', ')} (native: ${nativeStatus().reason})\n`);
     }
     return 0;
@@ -92,22 +109,26 @@ export function bench(argv: readonly string[], out: NodeJS.WritableStream = proc
 
   if (!json) {
     out.write(`backend ${backend} (${backendInfo().reason}), ${threads} thread${threads === 1 ? '' : 's'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-    out.write(`${'benchmark'.padEnd(12)} ${'median ms'.padStart(10)} ${'min ms'.padStart(10)} ${'runs'.padStart(5)} ${'GFLOP/s'.padStart(8)} ${'peak RSS MB'.padStart(12)}\n`);
+    out.write(`${'benchmark'.padEnd(NAME_WIDTH)} ${'median ms'.padStart(10)} ${'min ms'.padStart(10)} ${'runs'.padStart(5)} ${'GFLOP/s'.padStart(8)} ${'tokens/s'.padStart(9)} ${'peak RSS MB'.padStart(12)}\n`);
   }
   for (const w of workloads) {
+    const load_avg = loadavg().map((l) => round(l, 2));
     const t = measure(w.setup(), {
       warmup,
       minRuns: runs ?? w.minRuns,
       maxRuns: runs ?? w.maxRuns,
       budgetMs: runs !== undefined ? 0 : w.budgetMs,
     });
-    const r: BenchResult = { name: w.name, backend, threads, median_ms: round(t.median_ms, 3), min_ms: round(t.min_ms, 3), runs: t.runs, peak_rss_mb: 0 };
+    const r: BenchResult = { name: w.name, backend, threads, median_ms: round(t.median_ms, 3), min_ms: round(t.min_ms, 3), runs: t.runs, peak_rss_mb: 0, load_avg };
     if (w.flops !== undefined) r.gflops = round(w.flops / t.median_ms / 1e6, 2);
+    if (w.tokens !== undefined) r.tokens_per_s = round((w.tokens / t.median_ms) * 1000, 1);
+    if (w.images !== undefined) r.images_per_s = round((w.images / t.median_ms) * 1000, 1);
     r.peak_rss_mb = round(process.resourceUsage().maxRSS / 1024, 1); // maxRSS is in KiB
     if (json) out.write(JSON.stringify(r) + '\n');
     else {
       const gf = r.gflops !== undefined ? r.gflops.toFixed(1) : '';
-      out.write(`${w.name.padEnd(12)} ${r.median_ms.toFixed(2).padStart(10)} ${r.min_ms.toFixed(2).padStart(10)} ${String(r.runs).padStart(5)} ${gf.padStart(8)} ${r.peak_rss_mb.toFixed(0).padStart(12)}\n`);
+      const tps = r.tokens_per_s !== undefined ? r.tokens_per_s.toFixed(0) : '';
+      out.write(`${w.name.padEnd(NAME_WIDTH)} ${r.median_ms.toFixed(2).padStart(10)} ${r.min_ms.toFixed(2).padStart(10)} ${String(r.runs).padStart(5)} ${gf.padStart(8)} ${tps.padStart(9)} ${r.peak_rss_mb.toFixed(0).padStart(12)}\n`);
     }
   }
   return 0;

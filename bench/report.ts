@@ -6,11 +6,12 @@
  *
  *   node dist/bench/report.js RESULTS.jsonl META.json > bench/RESULTS.md
  *
- * The targets are issue 3's; each is judged from medians measured in the same run.
+ * The targets are issue 3's; each is judged from medians measured in the same run. A workload measured
+ * in several rounds (the language models, BENCH_ROUNDS) counts with the median of its rounds' medians.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { WORKLOADS } from './workloads.js';
+import { CHARLM_WORKLOADS, median, VISION_WORKLOADS, visionCpuPreset, WORKLOADS } from './workloads.js';
 
 export interface BenchRecord {
   name: string;
@@ -20,7 +21,14 @@ export interface BenchRecord {
   min_ms?: number;
   runs?: number;
   gflops?: number;
+  tokens_per_s?: number;
+  /** Images trained on per second (the vision nets; PyTorch's lines carry it, ours get it from the workload's images). */
+  images_per_s?: number;
   peak_rss_mb?: number;
+  /** 1, 5 and 15-minute load average when the measurement started. */
+  load_avg?: number[];
+  /** Rounds merged into this record (several measurements of the same workload, backend and threads). */
+  rounds?: number;
   /** The process failed: its last line of error output. */
   error?: string;
   /** Not run, and why. */
@@ -59,11 +67,32 @@ export function parseRecords(text: string): BenchRecord[] {
   return out;
 }
 
-const find = (rs: readonly BenchRecord[], name: string, backend: string, threads?: number): BenchRecord | undefined =>
-  rs.find((r) => r.name === name && r.backend === backend && (threads === undefined || r.threads === threads));
-
 /** A measured record's value, or undefined. */
 const measured = (r: BenchRecord | undefined): r is BenchRecord & { median_ms: number } => r !== undefined && typeof r.median_ms === 'number';
+
+/**
+ * The result of a workload on a backend (and thread count): its record, or, where it was measured in
+ * several rounds, one record of their median (the median of the rounds' medians; GFLOP/s, tokens/s and
+ * images/s from that median), their fastest run, their runs together and the highest peak RSS. A failed or
+ * skipped record is returned only when no round was measured.
+ */
+export function find(rs: readonly BenchRecord[], name: string, backend: string, threads?: number): BenchRecord | undefined {
+  const all = rs.filter((r) => r.name === name && r.backend === backend && (threads === undefined || r.threads === threads));
+  const ok = all.filter(measured);
+  if (ok.length <= 1) return ok[0] ?? all[0];
+  const med = median(ok.map((r) => r.median_ms));
+  const w = WORKLOADS.find((x) => x.name === name);
+  const merged: BenchRecord = {
+    name, backend, threads: ok[0].threads, median_ms: med, min_ms: Math.min(...ok.map((r) => r.min_ms ?? r.median_ms)),
+    runs: ok.reduce((n, r) => n + (r.runs ?? 0), 0), rounds: ok.length,
+  };
+  if (w?.flops !== undefined) merged.gflops = w.flops / med / 1e6;
+  if (w?.tokens !== undefined) merged.tokens_per_s = (w.tokens / med) * 1000;
+  if (w?.images !== undefined) merged.images_per_s = (w.images / med) * 1000;
+  const rss = ok.map((r) => r.peak_rss_mb).filter((x): x is number => typeof x === 'number');
+  if (rss.length) merged.peak_rss_mb = Math.max(...rss);
+  return merged;
+}
 
 export interface TargetRow {
   target: string;
@@ -159,6 +188,9 @@ export function renderReport(rs: readonly BenchRecord[], meta: Meta): string {
   }
   L.push('');
 
+  L.push(...charLMSection(rs, meta.cores));
+  L.push(...visionSection(rs, meta.cores));
+
   // Columns in the order the run produced them; rows in the workloads' order.
   const cols: [string, number][] = [];
   for (const r of rs) if (!cols.some(([b, t]) => b === r.backend && t === r.threads)) cols.push([r.backend, r.threads]);
@@ -191,8 +223,92 @@ export function renderReport(rs: readonly BenchRecord[], meta: Meta): string {
   L.push('TensorFlow.js works in its own NHWC layout; js-pytorch has no convolution, composes σ and tanh from exp, and steps');
   L.push('its LSTM with Adam (its only optimiser) without clipping. Runs per workload: at least 5–10 after 2 warm-up runs and');
   L.push('as many as a 2–5 s budget allows; the slow peers get 1 warm-up and 3 runs (the runs field of each line in the .jsonl file beside this one).');
+  L.push('The `charlm-*` workloads are papers/rnn\'s models, measured against PyTorch only, ours and PyTorch\'s runs interleaved:');
+  L.push('bench/peers/torch_bench.py writes the RNN, GRU and LSTM from their equations as our cells do, and uses `nn.LSTM` for the');
+  L.push('2-layer and bidirectional models, as d2l\'s concise versions do.');
+  L.push('The `vision-*` workloads are papers/vision\'s nets at their `cpu` presets, also against PyTorch only and interleaved with it;');
+  L.push('the PyTorch peer builds them with the torch.nn definitions of test/fixtures/gen_vision.py (d2l\'s, `nn.LazyLinear` included).');
   L.push('');
   return L.join('\n');
+}
+
+/** The range of the 1-minute load average the records started under, as a line and a blank one; none without load figures. */
+function loadLine(recs: readonly BenchRecord[], cores?: number | string): string[] {
+  const loads = recs.map((r) => r.load_avg?.[0]).filter((x): x is number => typeof x === 'number');
+  if (!loads.length) return [];
+  const busy = cores !== undefined ? ` (${cores} cores: above ${cores}, other jobs were competing for them)` : '';
+  return [`1-minute load average when these runs started: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}${busy}.`, ''];
+}
+
+/** "12,345". */
+const thousands = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+/**
+ * The language models' table: tokens/s of ours and of PyTorch at each thread count, and their ratio
+ * (ours / PyTorch: above 1, ours is faster), plus the load average the runs saw. Empty when none ran.
+ */
+export function charLMSection(rs: readonly BenchRecord[], cores?: number | string): string[] {
+  const names = CHARLM_WORKLOADS.map((w) => w.name);
+  const recs = rs.filter((r) => names.includes(r.name));
+  if (!recs.some(measured)) return [];
+  const threads = [...new Set(recs.map((r) => r.threads))].sort((a, b) => a - b);
+  const ours = ['native', 'wasm'].filter((b) => recs.some((r) => r.backend === b));
+  const rounds = Math.max(...names.flatMap((n) => [...ours, 'pytorch'].flatMap((b) => threads.map((t) => find(rs, n, b, t)?.rounds ?? 1))));
+  const tps = (r: BenchRecord | undefined): string =>
+    measured(r) && r.tokens_per_s !== undefined ? `${thousands(r.tokens_per_s)} (${ms(r.median_ms)})` : cell(r);
+  const head: string[] = [];
+  for (const t of threads) head.push(...ours.map((b) => column(b, t)), column('pytorch', t), ...ours.map((b) => `${b} ÷ PyTorch, ${t}t`));
+  const L: string[] = ['## Character-level language models (tokens/s)', ''];
+  L.push(`Tokens per second of one train step (papers/rnn's d2l presets, batch 32 × 35; the step's median time in brackets)${rounds > 1 ? `, the median of ${rounds} rounds` : ''};`);
+  L.push('ratio = our tokens/s ÷ PyTorch\'s at the same thread count (above 1: ours is faster).', '');
+  L.push(`| model | ${head.join(' | ')} |`, `|---|${head.map(() => '---').join('|')}|`);
+  for (const n of names) {
+    if (!recs.some((r) => r.name === n)) continue;
+    const cells: string[] = [];
+    for (const t of threads) {
+      const p = find(rs, n, 'pytorch', t);
+      const os = ours.map((b) => find(rs, n, b, t));
+      cells.push(...os.map(tps), tps(p), ...os.map((o) => (measured(o) && measured(p) ? (p.median_ms / o.median_ms).toFixed(2) : '—')));
+    }
+    L.push(`| ${n} | ${cells.join(' | ')} |`);
+  }
+  L.push('', ...loadLine(recs, cores));
+  return L;
+}
+
+/**
+ * The vision nets' table: for each net, its cpu preset's input size and batch, then images/s of ours
+ * and of PyTorch at each thread count and their ratio (ours / PyTorch: above 1, ours is faster), plus
+ * the load average the runs saw. Images/s is computed here, from the workload's images per step and the
+ * median step time, for every record alike. Empty when none ran.
+ */
+export function visionSection(rs: readonly BenchRecord[], cores?: number | string): string[] {
+  const recs = rs.filter((r) => VISION_WORKLOADS.some((w) => w.name === r.name));
+  if (!recs.some(measured)) return [];
+  const threads = [...new Set(recs.map((r) => r.threads))].sort((a, b) => a - b);
+  const ours = ['native', 'wasm'].filter((b) => recs.some((r) => r.backend === b));
+  const rounds = Math.max(...VISION_WORKLOADS.flatMap((w) => [...ours, 'pytorch'].flatMap((b) => threads.map((t) => find(rs, w.name, b, t)?.rounds ?? 1))));
+  const head: string[] = [];
+  for (const t of threads) head.push(...ours.map((b) => column(b, t)), column('pytorch', t), ...ours.map((b) => `${b} ÷ PyTorch, ${t}t`));
+  const L: string[] = ['## Vision nets at their cpu presets (images/s)', ''];
+  L.push(`Images per second of one train step (forward, cross-entropy, backward, SGD) of each papers/vision net at its \`cpu\` preset's input size,`);
+  L.push(`batch and lr (the step's median time in brackets)${rounds > 1 ? `, the median of ${rounds} rounds` : ''}; ratio = our images/s ÷ PyTorch's at the same thread count (above 1: ours is faster).`, '');
+  L.push(`| net | size | batch | ${head.join(' | ')} |`, `|---|---|---|${head.map(() => '---').join('|')}|`);
+  for (const w of VISION_WORKLOADS) {
+    if (!recs.some((r) => r.name === w.name)) continue;
+    const images = w.images!;
+    const ips = (r: BenchRecord | undefined): string => (measured(r) ? `${thousands((images / r.median_ms) * 1000)} (${ms(r.median_ms)})` : cell(r));
+    const cells: string[] = [];
+    for (const t of threads) {
+      const p = find(rs, w.name, 'pytorch', t);
+      const os = ours.map((b) => find(rs, w.name, b, t));
+      cells.push(...os.map(ips), ips(p), ...os.map((o) => (measured(o) && measured(p) ? (p.median_ms / o.median_ms).toFixed(2) : '—')));
+    }
+    const size = visionCpuPreset(w.name.slice('vision-'.length)).size;
+    L.push(`| ${w.name} | ${size}×${size} | ${images} | ${cells.join(' | ')} |`);
+  }
+  L.push('', ...loadLine(recs, cores));
+  return L;
 }
 
 // `node dist/bench/report.js RESULTS.jsonl META.json`

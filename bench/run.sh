@@ -9,12 +9,19 @@
 #   --out F.md    where the report goes (the raw lines go beside it, F.jsonl)
 #   BENCH_THREADS="1 2"    thread counts for the multi-threaded backends and PyTorch
 #   BENCH_ONLY="lenet ..." only these workloads
+#   BENCH_BACKENDS="native"  only these of our backends (default: every one available)
+#   BENCH_ROUNDS=1         rounds of the character-level language models (charlm-*) and of the vision
+#                          nets (vision-*): in each round every model runs on our backends and on PyTorch,
+#                          one after the other per thread count, so that both see the same load; the
+#                          report takes the median over rounds
 #
 # Set-up it does when something is missing (never done by the tests): Debian's python3-torch and
 # libopenblas0-pthread (PyTorch's BLAS) with apt-get, the native addon, and the JavaScript peers
 # (`npm install` in bench/, a package of its own). A step or peer that fails is reported in the
 # results with its error line; the run goes on. Each measurement runs in a process of its own,
-# under a time limit. About 10 minutes on a quiet 2-core machine.
+# under a time limit. About 10 minutes on a quiet 2-core machine, plus the language models (charlm-*):
+# about 6 minutes per round under a load average of 9 on 2 cores, and the vision nets (vision-*): about
+# 10 minutes per round under a load average of 7 (BENCH_ONLY="vision-alexnet ..." runs those alone).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -23,6 +30,10 @@ T0=$(date +%s)
 QUICK=0
 OUT=""
 COMMAND="bash bench/run.sh $*"
+# the BENCH_* settings in force belong to the command that made the report
+for v in BENCH_ROUNDS BENCH_BACKENDS BENCH_ONLY BENCH_THREADS; do
+  [ -n "${!v:-}" ] && COMMAND="$v=\"${!v}\" $COMMAND"
+done
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -42,8 +53,14 @@ trap 'rm -rf "$WORK"' EXIT
 NOTES="$WORK/notes"
 : > "$NOTES"
 THREADS="${BENCH_THREADS:-1 2}"
+ROUNDS="${BENCH_ROUNDS:-1}"
+case "$ROUNDS" in '' | *[!0-9]* | 0) echo "bench/run.sh: BENCH_ROUNDS must be a whole number ≥ 1, got '$ROUNDS'" >&2; exit 2 ;; esac
+# ALL: the workloads every peer is tried on; CHARLM: papers/rnn's language models, VISION: papers/vision's
+# nets at their cpu presets (these two: ours and PyTorch only)
 ALL="sgemm-256 sgemm-512 sgemm-1024 sgemm-2048 lenet lstm transformer resnet18"
-ONLY="${BENCH_ONLY:-$ALL}"
+CHARLM="charlm-rnn charlm-gru charlm-lstm charlm-deep-lstm charlm-bi-lstm"
+VISION="vision-alexnet vision-vgg vision-nin vision-googlenet vision-resnet vision-regnet"
+ONLY="${BENCH_ONLY:-$ALL $CHARLM $VISION}"
 
 say() { echo "[bench] $*" >&2; }
 note() { say "$*"; echo "$*" >> "$NOTES"; }
@@ -108,11 +125,15 @@ if [ ! -f native/build/Release/pfs_native.node ] && [ -f scripts/build-native.mj
 fi
 
 HAVE_PEERS=1
-say "installing the JavaScript peers (npm install in bench/)"
-# --ignore-scripts: js-pytorch pulls in a WebGL package whose native build is not needed on the CPU
-if ! (cd bench && npm install --no-audit --no-fund --ignore-scripts) > "$WORK/npm" 2>&1; then
-  HAVE_PEERS=0
-  note "npm install in bench/ failed: $(grep -v '^[[:space:]]*$' "$WORK/npm" | tail -n 1)"
+NEED_PEERS=0
+for w in $ALL; do wanted "$w" && NEED_PEERS=1; done
+if [ $NEED_PEERS = 1 ]; then
+  say "installing the JavaScript peers (npm install in bench/)"
+  # --ignore-scripts: js-pytorch pulls in a WebGL package whose native build is not needed on the CPU
+  if ! (cd bench && npm install --no-audit --no-fund --ignore-scripts) > "$WORK/npm" 2>&1; then
+    HAVE_PEERS=0
+    note "npm install in bench/ failed: $(grep -v '^[[:space:]]*$' "$WORK/npm" | tail -n 1)"
+  fi
 fi
 
 # `pfs bench` when the CLI has it, else the same command from its own module.
@@ -123,6 +144,14 @@ say "backends: $BACKENDS"
 NATIVE=$(node -p 'JSON.parse(process.argv[1]).native' "$LIST")
 case " $BACKENDS " in *" native "*) ;; *) note "native backend unavailable: $NATIVE" ;; esac
 case " $BACKENDS " in *" wasm "*) ;; *) note "wasm backend unavailable (not registered in this build): its targets are not measured" ;; esac
+if [ -n "${BENCH_BACKENDS:-}" ]; then
+  KEEP=""
+  for b in $BENCH_BACKENDS; do
+    case " $BACKENDS " in *" $b "*) KEEP="$KEEP $b" ;; *) note "BENCH_BACKENDS: backend $b is not available (available: $BACKENDS)" ;; esac
+  done
+  BACKENDS="${KEEP# }"
+  say "backends measured (BENCH_BACKENDS): $BACKENDS"
+fi
 
 # ---------------------------------------------------------------- ours
 for b in $BACKENDS; do
@@ -135,11 +164,15 @@ for b in $BACKENDS; do
   done
 done
 # ref, the plain-TypeScript specification: the small workloads only, to show what the fast backends buy.
-for w in sgemm-256 sgemm-512 lenet lstm; do
-  # shellcheck disable=SC2046
-  measure ref 1 "$w" 180 $PFS "$w" --backend ref --json $(few 3)
-done
-for w in sgemm-1024 sgemm-2048 transformer resnet18; do skip ref "$w" 1 "the reference kernels take too long for this harness"; done
+case " $BACKENDS " in
+  *" ref "*)
+    for w in sgemm-256 sgemm-512 lenet lstm; do
+      # shellcheck disable=SC2046
+      measure ref 1 "$w" 180 $PFS "$w" --backend ref --json $(few 3)
+    done
+    for w in sgemm-1024 sgemm-2048 transformer resnet18 $CHARLM $VISION; do skip ref "$w" 1 "the reference kernels take too long for this harness"; done
+    ;;
+esac
 
 # ---------------------------------------------------------------- PyTorch
 if [ $HAVE_TORCH = 1 ]; then
@@ -154,6 +187,28 @@ if [ $HAVE_TORCH = 1 ]; then
 else
   for w in $ALL; do skip pytorch "$w" 1 "PyTorch unavailable (see the notes above)"; done
 fi
+
+# ---------------------------------------------------------------- language models and vision nets
+# Ours and PyTorch interleaved (model by model, thread count by thread count, round by round), so that
+# the load of other jobs on the machine falls on both alike; each JSON line carries the load average.
+for r in $(seq "$ROUNDS"); do
+  for w in $CHARLM $VISION; do
+    for t in $THREADS; do
+      for b in $BACKENDS; do
+        [ "$b" = ref ] && continue
+        # shellcheck disable=SC2046
+        measure "$b" "$t" "$w" 300 env PFS_THREADS="$t" $PFS "$w" --backend "$b" --threads "$t" --json $(normal)
+      done
+      if [ $HAVE_TORCH = 1 ]; then
+        # shellcheck disable=SC2046
+        measure pytorch "$t" "$w" 300 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" \
+          /usr/bin/python3 bench/peers/torch_bench.py "$w" --threads "$t" $(normal)
+      elif [ "$r" = 1 ]; then
+        skip pytorch "$w" "$t" "PyTorch unavailable (see the notes above)"
+      fi
+    done
+  done
+done
 
 # ---------------------------------------------------------------- JavaScript peers
 if [ $HAVE_PEERS = 1 ]; then

@@ -14,6 +14,10 @@
  *                            row of a layer norm's output sums to a constant)
  *   resnet18                 d2l's ResNet-18 for Fashion-MNIST (1 channel), 96×96, batch 32: one
  *                            SGD train step in training mode (batch statistics)
+ *   charlm-rnn, charlm-gru,  the five character-level language models of papers/rnn, built by its own
+ *   charlm-lstm,             code (RNNLM) with its d2l preset's hidden size, layers, init, lr and clip:
+ *   charlm-deep-lstm,        one train step of batch 32 × 35 steps, vocabulary 28 (trainEpoch on one
+ *   charlm-bi-lstm           batch); tokens/s = 32·35 / step time. PyTorch is their only peer.
  *
  * Every random choice flows from a fixed seed. A train step is: zero the gradients, forward, loss,
  * backward, (clip,) optimiser step — the whole of what a training loop does per batch, data aside.
@@ -27,6 +31,12 @@ import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { lenet, xavierInit } from '../papers/lenet/model.js';
 import { resnet18 } from '../papers/resnet/model.js';
+import { LM_SPECS, RNNLM, type LMName } from '../papers/rnn/model.js';
+import { LM_PAPERS, trainEpoch, type LMConfig } from '../papers/rnn/train.js';
+import { VISION_PAPERS } from '../papers/vision/papers.js';
+import { findVisionNet } from '../papers/vision/nets.js';
+import { buildNet, type VisionConfig } from '../papers/vision/train.js';
+import type { Classifier } from '../src/train/loop.js';
 
 export interface Workload {
   /** The name on the command line and in results. */
@@ -35,6 +45,10 @@ export interface Workload {
   description: string;
   /** Floating-point operations of one run, where GFLOP/s is meaningful (GEMM). */
   flops?: number;
+  /** Tokens one run trains on, where tokens/s is meaningful (the language models). */
+  tokens?: number;
+  /** Images one run trains on, where images/s is meaningful (the vision nets). */
+  images?: number;
   /** How long to keep measuring: at least minRuns timed runs, more while the budget lasts, at most maxRuns. */
   minRuns: number;
   maxRuns: number;
@@ -50,6 +64,8 @@ export const SIZES = {
   lstm: { vocab: 28, hidden: 256, steps: 35, batch: 32, lr: 1, clip: 1 },
   transformer: { dModel: 256, nHeads: 4, dFF: 1024, seq: 64, batch: 32 },
   resnet18: { batch: 32, size: 96, lr: 0.05 },
+  /** The Time Machine's vocabulary after d2l's preprocessing (26 letters, space, <unk>); the rest is the d2l preset's. */
+  charlm: { vocab: 28 },
 } as const;
 
 // ---------------------------------------------------------------- SGEMM
@@ -243,7 +259,144 @@ const resnetStep: Workload = {
   },
 };
 
-export const WORKLOADS: readonly Workload[] = [...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep];
+// ---------------------------------------------------------------- character-level language models
+
+/** One train step of a papers/rnn model, with what a caller may want to look at. */
+export interface CharLMStep {
+  net: RNNLM;
+  optimizer: SGD;
+  /** The d2l preset the model and the step follow. */
+  config: LMConfig;
+  /** Tokens predicted per step: batch_size · num_steps. */
+  tokens: number;
+  /** One train step on the fixed batch; returns its mean loss per token (before the update). */
+  step(): number;
+}
+
+/**
+ * Builds papers/rnn's model `name` as its `d2l` preset trains it (hidden size, layers, directions,
+ * init, lr, clip, batch 32 × 35 steps) on a fixed random batch over a vocabulary of 28, and returns
+ * one train step: trainEpoch over that one batch, i.e. zero state, forward, cross-entropy, backward,
+ * clip to the preset's norm, SGD. The state starts at zero as for random partitioning; the d2l
+ * preset's sequential partitioning starts from the previous batch's detached state, the same work.
+ */
+export function charLMStep(name: LMName, seed = 5): CharLMStep {
+  const paper = LM_PAPERS.find((p) => p.name === name);
+  if (!paper) throw new RangeError(`charLMStep: unknown model ${JSON.stringify(name)}; models: ${LM_PAPERS.map((p) => p.name).join(', ')}`);
+  const config = paper.presets.d2l.config;
+  const spec = LM_SPECS[name];
+  const V = SIZES.charlm.vocab;
+  const B = config.batch_size;
+  const T = config.num_steps;
+  const g = new Generator(seed);
+  const net = new RNNLM(V, spec.cell, config.hidden, {
+    numLayers: config.layers, bidirectional: spec.bidirectional, init: config.init, generator: g,
+  });
+  const optimizer = new SGD(net.parameters(), { lr: config.lr });
+  const X = Tensor.randint(0, V, [B, T], { generator: g }); // (B, T) inputs
+  const Y = Tensor.randint(0, V, [B, T], { generator: g }); // (B, T) next tokens
+  const opts = { clip: config.clip, carryState: false };
+  return { net, optimizer, config, tokens: B * T, step: () => trainEpoch(net, [[X, Y]], optimizer, opts).nll };
+}
+
+function charLM(name: LMName): Workload {
+  const c = LM_PAPERS.find((p) => p.name === name)!.presets.d2l.config;
+  const shape = `H ${c.hidden} × ${c.layers} layer${c.layers > 1 ? 's' : ''}${LM_SPECS[name].bidirectional ? ', bidirectional' : ''}`;
+  return {
+    name: `charlm-${name}`,
+    description: `papers/rnn ${name} (d2l preset: ${shape}, ${c.init} init) train step, ${c.batch_size} × ${c.num_steps} tokens, vocab ${SIZES.charlm.vocab}`,
+    tokens: c.batch_size * c.num_steps,
+    minRuns: 5,
+    maxRuns: 50,
+    budgetMs: 5000,
+    setup() {
+      const { step } = charLMStep(name);
+      return () => void step();
+    },
+  };
+}
+
+/** The five language models, in papers/rnn's order. */
+export const CHARLM_WORKLOADS: readonly Workload[] = (Object.keys(LM_SPECS) as LMName[]).map(charLM);
+
+// ---------------------------------------------------------------- vision nets at their cpu presets
+
+/** One train step of a papers/vision net, with what a caller may want to look at. */
+export interface VisionStep {
+  net: Classifier;
+  optimizer: SGD;
+  /** The `cpu` preset the input size, batch size and lr come from. */
+  config: VisionConfig;
+  /** Images per step (the preset's batch_size, unless overridden). */
+  images: number;
+  /** One train step on the fixed batch; returns its mean cross-entropy (before the update). */
+  step(): number;
+}
+
+/** The `cpu` preset of a vision paper (papers/<name>/train.ts). */
+export function visionCpuPreset(name: string): VisionConfig {
+  const paper = VISION_PAPERS.find((p) => p.name === name);
+  if (!paper) throw new RangeError(`visionCpuPreset: unknown vision net ${JSON.stringify(name)}; nets: ${VISION_PAPERS.map((p) => p.name).join(', ')}`);
+  const preset = paper.presets.cpu;
+  if (!preset) throw new RangeError(`visionCpuPreset: ${name} has no cpu preset; presets: ${Object.keys(paper.presets).join(', ')}`);
+  return preset.config;
+}
+
+/**
+ * Builds papers/vision's net `name` as its `cpu` preset trains it (buildNet: the net at the preset's
+ * input size, Xavier-uniform conv and dense weights; SGD at the preset's lr) on a fixed batch of
+ * random images in [0, 1] (Fashion-MNIST's pixel range) and labels in 0..9, and returns one train
+ * step as fitClassifier takes it: forward in training mode (dropout on, BatchNorm on batch
+ * statistics), cross-entropy, zero the gradients, backward, SGD update. `batch` overrides the
+ * preset's batch size (the tests use a small one); the size and lr always follow the preset.
+ */
+export function visionStep(name: string, opts: { batch?: number; seed?: number } = {}): VisionStep {
+  const config = visionCpuPreset(name);
+  const B = opts.batch ?? config.batch_size;
+  if (!Number.isInteger(B) || B < 1) throw new RangeError(`visionStep: batch must be a positive integer, got ${B}`);
+  const S = config.size;
+  const g = new Generator(opts.seed ?? 6);
+  const dropout = new Generator(g.nextUint32());
+  const net = buildNet(findVisionNet(name), S, g, dropout);
+  net.train();
+  const optimizer = new SGD(net.parameters(), { lr: config.lr });
+  const x = Tensor.rand([B, 1, S, S], { generator: g }); // (B, 1, S, S) images
+  const y = Tensor.randint(0, 10, [B], { generator: g }); // (B,) class indices
+  return {
+    net, optimizer, config, images: B,
+    step() {
+      const loss = crossEntropy(net.forward(x), y);
+      optimizer.zeroGrad();
+      loss.backward();
+      optimizer.step();
+      return loss.item();
+    },
+  };
+}
+
+function vision(name: string): Workload {
+  const c = visionCpuPreset(name);
+  return {
+    name: `vision-${name}`,
+    description: `papers/vision ${findVisionNet(name).title} train step at its cpu preset: ${c.size}×${c.size}, batch ${c.batch_size}, lr ${c.lr}`,
+    images: c.batch_size,
+    // a step takes about a second or more: a few runs, as many more as 5 s allow
+    minRuns: 3,
+    maxRuns: 20,
+    budgetMs: 5000,
+    setup() {
+      const { step } = visionStep(name);
+      return () => void step();
+    },
+  };
+}
+
+/** The six vision nets, in papers/vision's order (alexnet, vgg, nin, googlenet, resnet, regnet). */
+export const VISION_WORKLOADS: readonly Workload[] = VISION_PAPERS.map((p) => vision(p.name));
+
+export const WORKLOADS: readonly Workload[] = [
+  ...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep, ...CHARLM_WORKLOADS, ...VISION_WORKLOADS,
+];
 
 /** The workloads named (all when none is), in the order given; an unknown name is an error that lists the known ones. */
 export function findWorkloads(names: readonly string[]): Workload[] {

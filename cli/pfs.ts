@@ -6,10 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { backendInfo } from '../src/backend/registry.js';
-import { nativeStatus } from '../src/backend/auto.js';
+import { nativeStatus, wasmStatus } from '../src/backend/auto.js';
 import { getNumThreads } from '../src/backend/native/index.js';
 import { manualSeed } from '../src/tensor/rng.js';
 import { applyOverrides, describeSchema } from '../src/train/config.js';
+import { runInfo } from '../src/train/provenance.js';
 import { buildResult, libraryVersion, writeResult } from '../src/train/result.js';
 import { findPaper, PAPERS } from '../papers/index.js';
 import type { Paper, RunContext, Target } from '../papers/paper.js';
@@ -82,6 +83,7 @@ function info(argv: string[]): number {
     `backend: ${b.name} (${b.reason})`,
     `kernels from ref: ${b.fallbacks.length ? b.fallbacks.join(', ') : 'none'}`,
     `native: ${nativeStatus().available ? `available, ${getNumThreads()} threads` : `unavailable (${nativeStatus().reason})`}`,
+    `wasm: ${wasmStatus().available ? `available, ${wasmStatus().reason}` : `unavailable (${wasmStatus().reason})`}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
@@ -141,6 +143,8 @@ async function train(argv: string[]): Promise<number> {
   const target = typeof args.flags.target === 'string' ? parseTarget(args.flags.target, preset.target) : undefined;
   const outDir = resolve((args.flags.out as string | undefined) ?? `out/${paper.name}-${presetName}`);
   mkdirSync(outDir, { recursive: true });
+  // the commit and machine as the run starts (a checkout can move while a long run goes on)
+  const info = runInfo();
   manualSeed(seed);
   const ctx: RunContext = {
     outDir,
@@ -153,7 +157,7 @@ async function train(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const run = await paper.train(config, ctx);
   const wall = (performance.now() - t0) / 1000;
-  const result = buildResult({ paper: paper.name, preset: presetName, config, seed, wallSeconds: wall, samples: run.samples, metrics: run.metrics, files: run.files });
+  const result = buildResult({ paper: paper.name, preset: presetName, config, seed, wallSeconds: wall, samples: run.samples, metrics: run.metrics, files: run.files }, info);
   await writeResult(resolve(outDir, 'result.json'), result);
   const shown = target ?? preset.target;
   if (args.flags.json === true) process.stdout.write(JSON.stringify(result, null, 2) + '\n');

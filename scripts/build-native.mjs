@@ -3,7 +3,7 @@
  * Builds the optional native backend (native/binding.gyp → native/build/Release/pfs_native.node)
  * with node-gyp. Run by npm's install step, and by hand: `node scripts/build-native.mjs`.
  *
- * The library works without it (the TypeScript kernels are complete), so a failed build never
+ * The library works without it (the committed wasm backend, else the TypeScript kernels), so a failed build never
  * fails the install: it prints one line saying why the native backend is unavailable, keeps the
  * compiler's output in native/build/build.log, and exits 0. Set PFS_SKIP_NATIVE=1 to skip the build.
  */
@@ -53,7 +53,7 @@ function firstError(output) {
 }
 
 function unavailable(reason) {
-  say(`native backend unavailable (${reason}); the TypeScript kernels will be used.`);
+  say(`native backend unavailable (${reason}); the wasm backend will be used.`);
   process.exit(0);
 }
 

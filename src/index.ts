@@ -9,6 +9,7 @@ export type { GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js'
 export { useBackend, availableBackends, backendInfo, registerBackend } from './backend/registry.js';
 export type { Kernels, KernelName } from './backend/kernels.js';
 export { ops, NON_DIFFERENTIABLE } from './ops/index.js';
+export { instantiateWasmBackend, WasmRuntime } from './backend/wasm/index.js';
 export type { OpName } from './ops/index.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';

@@ -11,4 +11,6 @@ export { saveCheckpoint, loadCheckpoint } from './train/checkpoint.js';
 export type { CheckpointState, Stateful } from './train/checkpoint.js';
 export { nativeStatus } from './backend/auto.js';
 export type { NativeStatus } from './backend/auto.js';
+export { wasmStatus, setWasmThreads, getWasmThreads, wasmThreadsReady } from './backend/auto.js';
+export type { WasmStatus } from './backend/auto.js';
 export { setNumThreads, getNumThreads } from './backend/native/index.js';

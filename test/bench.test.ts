@@ -1,15 +1,21 @@
 /**
  * `pfs bench` and the benchmark report: the JSON lines and their arithmetic, the errors for bad
- * arguments, the timing rule, the JavaScript peers' agreement with our workload list, and how the
- * report judges issue 3's targets.
+ * arguments, the timing rule, the peers' agreement with our workload list, one train step of each
+ * language-model workload and of the small vision nets, and how the report judges issue 3's targets
+ * and lays out tokens/s and images/s.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { bench } from '../bench/cli.js';
-import { judgeTargets, parseRecords, renderReport, type BenchRecord } from '../bench/report.js';
-import { measure, median, WORKLOADS } from '../bench/workloads.js';
-import { backendInfo } from '../src/backend/registry.js';
+import { charLMSection, find, judgeTargets, parseRecords, renderReport, visionSection, type BenchRecord } from '../bench/report.js';
+import { CHARLM_WORKLOADS, charLMStep, measure, median, SIZES, VISION_WORKLOADS, visionCpuPreset, visionStep, WORKLOADS } from '../bench/workloads.js';
+import { LM_SPECS, type LMName } from '../papers/rnn/model.js';
+import { LM_PAPERS } from '../papers/rnn/train.js';
+import { VISION_PAPERS } from '../papers/vision/papers.js';
+import { backendInfo, useBackend } from '../src/backend/registry.js';
+import { noGrad } from '../src/autograd/mode.js';
 
 /** Runs `pfs bench` with the arguments and returns what it printed. */
 function run(...argv: string[]): string {
@@ -38,7 +44,10 @@ test('--json prints one line per workload, GFLOP/s agreeing with the median', ()
   assert.ok(r.peak_rss_mb > 10, `peak RSS ${r.peak_rss_mb} MB`);
 });
 
-test('--backend ref runs on one thread; the text table names the backend', () => {
+test('--backend ref runs on one thread; the text table names the backend', (t) => {
+  // --backend switches the process's backend: put the default back for the tests after this one
+  const { name, reason } = backendInfo();
+  t.after(() => useBackend(name, reason));
   const r = JSON.parse(run('sgemm-256', '--backend', 'ref', '--runs', '1', '--warmup', '0', '--json'));
   assert.equal(r.backend, 'ref');
   assert.equal(r.threads, 1);
@@ -73,8 +82,10 @@ test('the JavaScript peers implement our workload names with the same timing rul
   const peers = (await import(new URL('../../bench/peers/common.mjs', import.meta.url).href)) as {
     BUDGET: { [name: string]: { minRuns: number; maxRuns: number; budgetMs: number; flops?: number } };
   };
-  assert.deepEqual(Object.keys(peers.BUDGET), WORKLOADS.map((w) => w.name));
-  for (const w of WORKLOADS) {
+  // the language models (charlm-*) and the vision nets (vision-*) have PyTorch as their only peer: see the last tests
+  const shared = WORKLOADS.filter((w) => !CHARLM_WORKLOADS.includes(w) && !VISION_WORKLOADS.includes(w));
+  assert.deepEqual(Object.keys(peers.BUDGET), shared.map((w) => w.name));
+  for (const w of shared) {
     const b = peers.BUDGET[w.name];
     assert.deepEqual([b.minRuns, b.maxRuns, b.budgetMs, b.flops], [w.minRuns, w.maxRuns, w.budgetMs, w.flops], w.name);
   }
@@ -121,4 +132,224 @@ test('parseRecords names the line it cannot read', () => {
   assert.equal(parseRecords('{"name":"lenet","backend":"ref","threads":1,"median_ms":3}\n\n').length, 1);
   assert.throws(() => parseRecords('{"name":"lenet","backend":"ref","threads":1}\nnot json'), /results line 2: not JSON/);
   assert.throws(() => parseRecords('{"threads":1}'), /results line 1: expected name and backend/);
+});
+
+// ---------------------------------------------------------------- the character-level language models
+
+const LM_NAMES = Object.keys(LM_SPECS) as LMName[];
+const d2l = (name: LMName) => LM_PAPERS.find((p) => p.name === name)!.presets.d2l.config;
+
+test('a charlm workload per papers/rnn model, following its d2l preset', () => {
+  assert.deepEqual(CHARLM_WORKLOADS.map((w) => w.name), ['charlm-rnn', 'charlm-gru', 'charlm-lstm', 'charlm-deep-lstm', 'charlm-bi-lstm']);
+  for (const w of CHARLM_WORKLOADS) assert.ok(WORKLOADS.includes(w), `${w.name} is in WORKLOADS`);
+  for (const name of LM_NAMES) {
+    const c = d2l(name);
+    const { net, config, tokens } = charLMStep(name);
+    assert.equal(config, c);
+    assert.equal(tokens, 32 * 35); // the issue's batch 32 × 35 steps
+    assert.equal(tokens, c.batch_size * c.num_steps);
+    assert.equal(CHARLM_WORKLOADS.find((w) => w.name === `charlm-${name}`)!.tokens, tokens);
+    assert.equal(net.vocabSize, 28);
+    assert.equal(net.rnn.kind, LM_SPECS[name].cell);
+    assert.equal(net.rnn.hiddenSize, c.hidden);
+    assert.equal(net.rnn.numLayers, c.layers);
+    assert.equal(net.rnn.bidirectional, LM_SPECS[name].bidirectional);
+  }
+  assert.throws(() => charLMStep('lstm2' as LMName), /unknown model "lstm2"; models: rnn, gru, lstm, deep-lstm, bi-lstm/);
+});
+
+test('one train step of each language model: loss near ln 28, gradients clipped, an SGD step of the preset lr', () => {
+  for (const name of LM_NAMES) {
+    const { net, config, step } = charLMStep(name);
+    const params = net.parameters();
+    const before = params.map((p) => p.toTypedArray());
+    const loss = step();
+    assert.ok(Number.isFinite(loss), `${name}: loss ${loss}`);
+    // Freshly initialised, the model predicts nearly uniformly over the 28 characters: loss ≈ ln 28.
+    assert.ok(Math.abs(loss - Math.log(28)) < 0.05, `${name}: first loss ${loss}, expected about ln 28 = ${Math.log(28).toFixed(4)}`);
+    // clipGradNorm left the gradients' global norm at most the preset's clip (1)
+    const norm = Math.sqrt(noGrad(() => params.reduce((s, p) => s + p.grad!.mul(p.grad!).sum().item(), 0)));
+    assert.ok(norm > 0 && norm <= config.clip * (1 + 1e-5), `${name}: gradient norm ${norm} after clipping to ${config.clip}`);
+    // and SGD moved every parameter by −lr·grad (in float32)
+    let worst = 0;
+    let moved = 0;
+    params.forEach((p, i) => {
+      const now = p.toTypedArray();
+      const g = p.grad!.toTypedArray();
+      for (let k = 0; k < now.length; k++) {
+        const want = Math.fround(before[i][k] - config.lr * g[k]);
+        worst = Math.max(worst, Math.abs(now[k] - want) / (1e-6 + Math.abs(want)));
+        if (now[k] !== before[i][k]) moved++;
+      }
+    });
+    assert.ok(worst <= 1e-5, `${name}: a parameter is off −lr·grad by ${worst} (relative)`);
+    assert.ok(moved > 0, `${name}: no parameter moved`);
+  }
+});
+
+test('--json gives tokens/s of a language model as its tokens over the median time, and the load average', () => {
+  const r = JSON.parse(run('charlm-rnn', '--runs', '1', '--warmup', '0', '--json'));
+  assert.equal(r.name, 'charlm-rnn');
+  const expected = (32 * 35 * 1000) / r.median_ms;
+  assert.ok(Math.abs(r.tokens_per_s - expected) <= 0.05 + 1e-6 * expected, `tokens/s ${r.tokens_per_s}, 1120 / median gives ${expected}`);
+  assert.equal('gflops' in r, false);
+  assert.equal(r.load_avg.length, 3);
+  assert.ok(r.load_avg.every((x: number) => Number.isFinite(x) && x >= 0), JSON.stringify(r.load_avg));
+});
+
+test("the PyTorch peer's language models are papers/rnn's d2l presets, with our sizes and timing rule", () => {
+  const py = readFileSync(new URL('../../bench/peers/torch_bench.py', import.meta.url), 'utf8');
+  const literal = (name: string): unknown => {
+    // one line ({...}) or several, closed by a "}" alone on its line
+    const m = new RegExp(`^${name} = (\\{.*\\}|\\{[\\s\\S]*?\\n\\})$`, 'm').exec(py);
+    assert.ok(m, `bench/peers/torch_bench.py defines ${name} as a JSON literal`);
+    return JSON.parse(m[1]);
+  };
+  const models = literal('CHARLM') as Record<string, Record<string, unknown>>;
+  assert.deepEqual(Object.keys(models), CHARLM_WORKLOADS.map((w) => w.name));
+  for (const name of LM_NAMES) {
+    const c = d2l(name);
+    const spec = LM_SPECS[name];
+    assert.deepEqual(models[`charlm-${name}`], {
+      cell: spec.cell, hidden: c.hidden, layers: c.layers, directions: spec.bidirectional ? 2 : 1, init: c.init, lr: c.lr, clip: c.clip,
+    }, name);
+  }
+  const w = CHARLM_WORKLOADS[0];
+  assert.ok(CHARLM_WORKLOADS.every((x) => x.minRuns === w.minRuns && x.maxRuns === w.maxRuns && x.budgetMs === w.budgetMs));
+  assert.deepEqual(literal('CHARLM_SIZES'), {
+    vocab: SIZES.charlm.vocab, batch: d2l('lstm').batch_size, steps: d2l('lstm').num_steps, min_runs: w.minRuns, max_runs: w.maxRuns, budget_ms: w.budgetMs,
+  });
+});
+
+test('rounds of one workload count with their median; the tokens/s table compares at the same thread count', () => {
+  const lm = (backend: string, threads: number, median_ms: number, load: number): BenchRecord =>
+    m('charlm-lstm', backend, threads, median_ms, { tokens_per_s: (1120 / median_ms) * 1000, load_avg: [load, 1, 1] });
+  const rs: BenchRecord[] = [
+    lm('native', 1, 100, 2.5), lm('pytorch', 1, 400, 3.1), lm('native', 2, 50, 1.2), lm('pytorch', 2, 250, 1.9),
+    lm('native', 1, 300, 2.0), lm('pytorch', 1, 400, 2.2), lm('native', 2, 90, 1.5), lm('pytorch', 2, 150, 1.7),
+    lm('native', 1, 200, 2.4), lm('pytorch', 1, 800, 2.6), { name: 'charlm-lstm', backend: 'native', threads: 2, error: 'killed' },
+    { name: 'charlm-bi-lstm', backend: 'native', threads: 1, error: 'timed out after 300 s' }, m('lstm', 'native', 1, 40),
+  ];
+  const a = find(rs, 'charlm-lstm', 'native', 1)!;
+  assert.equal(a.median_ms, 200); // median of 100, 300, 200
+  assert.equal(a.rounds, 3);
+  assert.equal(a.runs, 15);
+  assert.equal(a.min_ms, 100);
+  assert.equal(a.tokens_per_s, 5600); // 1120 tokens / 0.2 s
+  assert.equal(find(rs, 'charlm-lstm', 'native', 2)!.median_ms, 70); // the failed round left out: mean of 50 and 90
+  assert.equal(find(rs, 'lstm', 'native', 1)!.median_ms, 40);
+  assert.equal(find(rs, 'charlm-bi-lstm', 'native', 1)!.error, 'timed out after 300 s');
+
+  const md = charLMSection(rs, 2).join('\n');
+  assert.match(md, /\| model \| \*\*native\*\*, 1t \| pytorch, 1t \| native ÷ PyTorch, 1t \| \*\*native\*\*, 2t \| pytorch, 2t \| native ÷ PyTorch, 2t \|/);
+  // 1 thread: 5,600 vs 2,800 tokens/s (median 400 ms) → 2.00; 2 threads: 16,000 (70 ms) vs 5,600 (200 ms) → 2.86
+  assert.match(md, /^\| charlm-lstm \| 5,600 \(200 ms\) \| 2,800 \(400 ms\) \| 2\.00 \| 16,000 \(70\.0 ms\) \| 5,600 \(200 ms\) \| 2\.86 \|$/m);
+  assert.match(md, /^\| charlm-bi-lstm \| failed \| — \| — \|/m);
+  assert.match(md, /the median of 3 rounds/);
+  assert.match(md, /load average when these runs started: 1\.20–3\.10 \(2 cores/);
+  assert.deepEqual(charLMSection([m('lstm', 'native', 1, 40)]), []);
+  assert.match(renderReport(rs, { cores: 2 }), /## Character-level language models \(tokens\/s\)/);
+});
+
+// ---------------------------------------------------------------- the vision nets at their cpu presets
+
+const cpu = (net: string) => VISION_PAPERS.find((p) => p.name === net)!.presets.cpu.config;
+
+test('a vision workload per papers/vision net, at its cpu preset', () => {
+  assert.deepEqual(VISION_WORKLOADS.map((w) => w.name), ['vision-alexnet', 'vision-vgg', 'vision-nin', 'vision-googlenet', 'vision-resnet', 'vision-regnet']);
+  for (const p of VISION_PAPERS) {
+    const w = VISION_WORKLOADS.find((x) => x.name === `vision-${p.name}`)!;
+    assert.ok(WORKLOADS.includes(w), `${w.name} is in WORKLOADS`);
+    const c = cpu(p.name);
+    assert.equal(visionCpuPreset(p.name), c); // the preset object itself, so the workload follows it
+    assert.equal(w.images, c.batch_size, w.name);
+    assert.ok(w.description.includes(`${c.size}×${c.size}, batch ${c.batch_size}, lr ${c.lr}`), w.description);
+    assert.equal(w.tokens, undefined);
+  }
+  // spot-check against the numbers the presets carry today (papers/resnet: 28×28, batch 256)
+  assert.deepEqual([cpu('resnet').size, VISION_WORKLOADS[4].images], [28, 256]);
+  assert.throws(() => visionCpuPreset('lenet5'), /unknown vision net "lenet5"; nets: alexnet, vgg, nin, googlenet, resnet, regnet/);
+  assert.throws(() => visionStep('regnet', { batch: 0 }), /batch must be a positive integer, got 0/);
+});
+
+test('one train step of a vision net at its cpu preset: finite loss, the preset size, an SGD step of the preset lr', () => {
+  // RegNet builds and steps in well under a second: the full check on it (small batch, the preset's size and lr)
+  const { net, config, images, step } = visionStep('regnet', { batch: 4 });
+  assert.equal(config, cpu('regnet'));
+  assert.equal(images, 4);
+  assert.equal(net.training, true);
+  const params = net.parameters();
+  const before = params.map((p) => p.toTypedArray());
+  const loss = step();
+  assert.ok(Number.isFinite(loss) && loss > 0, `regnet: loss ${loss}`);
+  // θ ← θ − η·g in float32: off by a few rounding errors at most, measured on the scale of the operands
+  // (θ and η·g nearly cancel in places, so relative to the result it could look large)
+  let worst = 0;
+  let moved = 0;
+  params.forEach((p, i) => {
+    const now = p.toTypedArray();
+    const g = p.grad!.toTypedArray();
+    for (let k = 0; k < now.length; k++) {
+      const step = config.lr * g[k];
+      const want = before[i][k] - step;
+      worst = Math.max(worst, Math.abs(now[k] - want) / (1e-30 + Math.abs(before[i][k]) + Math.abs(step)));
+      if (now[k] !== before[i][k]) moved++;
+    }
+  });
+  assert.ok(worst <= 5e-7, `regnet: a parameter is off θ − lr·grad by ${worst} of its operands' size (a float32 rounding is 6e-8)`);
+  assert.ok(moved > 0, 'regnet: no parameter moved');
+  // the other quick builders take a step at their preset's size too (AlexNet and VGG spend seconds initialising their dense layers)
+  for (const name of ['nin', 'googlenet', 'resnet']) {
+    const l = visionStep(name, { batch: 2 }).step();
+    assert.ok(Number.isFinite(l) && l > 0, `${name}: loss ${l}`);
+  }
+});
+
+test("the PyTorch peer's vision nets are the cpu presets, built from the fixtures' torch.nn definitions, with our timing rule", () => {
+  const py = readFileSync(new URL('../../bench/peers/torch_bench.py', import.meta.url), 'utf8');
+  const literal = (name: string): unknown => {
+    const m = new RegExp(`^${name} = (\\{.*\\}|\\{[\\s\\S]*?\\n\\})$`, 'm').exec(py);
+    assert.ok(m, `bench/peers/torch_bench.py defines ${name} as a JSON literal`);
+    return JSON.parse(m[1]);
+  };
+  const nets = literal('VISION') as Record<string, Record<string, unknown>>;
+  assert.deepEqual(Object.keys(nets), VISION_WORKLOADS.map((w) => w.name));
+  for (const p of VISION_PAPERS) {
+    const c = cpu(p.name);
+    assert.deepEqual(nets[`vision-${p.name}`], { net: p.name, size: c.size, batch: c.batch_size, lr: c.lr }, p.name);
+  }
+  const w = VISION_WORKLOADS[0];
+  assert.ok(VISION_WORKLOADS.every((x) => x.minRuns === w.minRuns && x.maxRuns === w.maxRuns && x.budgetMs === w.budgetMs));
+  assert.deepEqual(literal('VISION_RUNS'), { min_runs: w.minRuns, max_runs: w.maxRuns, budget_ms: w.budgetMs });
+  // the nets come from test/fixtures/gen_vision.py (the oracle of test/vision.test.ts), not from a copy
+  assert.match(py, /import gen_vision/);
+  assert.match(py, /gen_vision\.NETS\[c\["net"\]\]/);
+  assert.match(py, /nn\.init\.xavier_uniform_\(m\.weight\)/);
+});
+
+test('the images/s table: the preset size and batch, rounds merged, ratios at the same thread count', () => {
+  const v = (name: string, backend: string, threads: number, median_ms: number, load: number): BenchRecord =>
+    m(name, backend, threads, median_ms, { load_avg: [load, 1, 1] }); // ours carry no images_per_s: the report computes it
+  const rs: BenchRecord[] = [
+    v('vision-resnet', 'native', 1, 4000, 6.5), v('vision-resnet', 'pytorch', 1, 1000, 7.1),
+    v('vision-resnet', 'native', 2, 2000, 6.8), v('vision-resnet', 'pytorch', 2, 800, 6.9),
+    v('vision-resnet', 'native', 1, 6000, 6.0), v('vision-resnet', 'pytorch', 1, 3000, 6.2),
+    v('vision-resnet', 'native', 1, 5000, 6.4), v('vision-resnet', 'pytorch', 1, 2000, 6.3),
+    { name: 'vision-alexnet', backend: 'native', threads: 1, error: 'timed out after 300 s' },
+    m('lstm', 'native', 1, 40),
+  ];
+  const r = find(rs, 'vision-resnet', 'native', 1)!;
+  assert.equal(r.median_ms, 5000); // median of 4000, 6000, 5000
+  assert.equal(r.images_per_s, 51.2); // 256 images / 5 s
+  const md = visionSection(rs, 2).join('\n');
+  assert.match(md, /^## Vision nets at their cpu presets \(images\/s\)$/m);
+  assert.match(md, /\| net \| size \| batch \| \*\*native\*\*, 1t \| pytorch, 1t \| native ÷ PyTorch, 1t \| \*\*native\*\*, 2t \| pytorch, 2t \| native ÷ PyTorch, 2t \|/);
+  // 1 thread: 256 / 5 s = 51 vs 256 / 2 s = 128 → 0.40; 2 threads: 128 vs 320 → 0.40
+  assert.match(md, /^\| vision-resnet \| 28×28 \| 256 \| 51 \(5000 ms\) \| 128 \(2000 ms\) \| 0\.40 \| 128 \(2000 ms\) \| 320 \(800 ms\) \| 0\.40 \|$/m);
+  assert.match(md, /^\| vision-alexnet \| 65×65 \| 128 \| failed \| — \| — \|/m);
+  assert.doesNotMatch(md, /vision-vgg/);
+  assert.match(md, /the median of 3 rounds/);
+  assert.match(md, /load average when these runs started: 6\.00–7\.10 \(2 cores/);
+  assert.deepEqual(visionSection([m('lstm', 'native', 1, 40)]), []);
+  assert.match(renderReport(rs, { cores: 2 }), /## Vision nets at their cpu presets \(images\/s\)/);
 });

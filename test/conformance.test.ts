@@ -11,15 +11,20 @@
  * shrink when terms cancel), with rtol 1e-5 for float32 and 1e-12 for float64. exp/log/tanh/sigmoid/pow
  * come from different math libraries: a few units in the last place.
  *
- * When the native addon is not built (or no other backend is registered) the suite is skipped with
- * the reason, so `npm test` passes on machines without a C compiler.
+ * The wasm backend runs twice: its threaded build with 2 threads (the workers started before the
+ * tests), and its single-threaded build (registered here as `wasm-single`, with every call going to
+ * WebAssembly, small ones included, which the registered backend leaves to ref).
+ *
+ * When neither the native addon nor the wasm module loads, the suite is skipped with the reasons,
+ * so `npm test` passes on machines without a C compiler.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { nativeStatus } from '../src/backend/auto.js';
+import { nativeStatus, setWasmThreads, wasmStatus, wasmThreadsReady } from '../src/backend/auto.js';
 import { getNumThreads, setNumThreads, threadsFromEnv } from '../src/backend/native/index.js';
-import { K, availableBackends, useBackend } from '../src/backend/registry.js';
+import { loadWasmBackend } from '../src/backend/wasm/node.js';
+import { K, availableBackends, registerBackend, useBackend } from '../src/backend/registry.js';
 import { refKernels } from '../src/backend/ref/index.js';
 import type { BinaryOp, Conv2dGeom, Kernels, Pool2dGeom, ReduceOp, UnaryOp, View } from '../src/backend/kernels.js';
 import { allocate, type DType, type TypedArray } from '../src/tensor/dtype.js';
@@ -28,6 +33,13 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { noGrad } from '../src/autograd/mode.js';
 import { AvgPool2d, Conv2d, crossEntropy, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh } from '../src/nn/index.js';
 
+// the single-threaded wasm build, beside the threaded one that auto.ts registered as 'wasm'
+// (every call, however small, going to the C kernels: the registered one leaves small calls to ref)
+const single = loadWasmBackend({ threaded: false });
+if (single.backend) {
+  single.runtime.minElements = 0;
+  registerBackend({ ...single.backend, name: 'wasm-single', priority: -1 });
+}
 const fast = availableBackends().filter((b) => b !== 'ref');
 
 // ------------------------------------------------------------------ inputs
@@ -134,8 +146,8 @@ const outLike = (dtype: DType, n: number): TypedArray => allocate(dtype, n);
 // ------------------------------------------------------------------ the suite
 
 if (fast.length === 0) {
-  const why = nativeStatus().reason;
-  test('fast backends against ref', { skip: `native backend not tested: ${why}` }, () => {});
+  const why = `native: ${nativeStatus().reason}; wasm: ${wasmStatus().reason}`;
+  test('fast backends against ref', { skip: `no fast backend to test (${why})` }, () => {});
 }
 
 test('PFS_THREADS: a whole number from 1 to 64, else every core', () => {
@@ -149,6 +161,11 @@ test('PFS_THREADS: a whole number from 1 to 64, else every core', () => {
 if (fast.includes('native')) {
   setNumThreads(3);
   assert.equal(getNumThreads(), 3);
+}
+// wasm: two threads, the worker running before the first test
+if (fast.includes('wasm')) {
+  setWasmThreads(2);
+  assert.ok(wasmThreadsReady(20_000), 'the wasm worker thread did not start within 20 s');
 }
 
 for (const name of fast) {
@@ -471,17 +488,17 @@ for (const name of fast) {
       }
     });
 
-    if (name === 'native') {
-      test('a view reaching outside its array is refused with an error, not a crash', () => {
-        const x: View = { data: new Float32Array(10), offset: 5, shape: [2, 3], strides: [3, 1] };
-        assert.throws(() => k.unary('neg', x, new Float32Array(6)), /outside its array/);
-        const a = new Float32Array(6);
-        assert.throws(
-          () => k.gemm({ batch: 1, m: 2, n: 2, k: 3, a, aOffsets: [1], aRowStride: 3, aColStride: 1, b: a, bOffsets: [0], bRowStride: 2, bColStride: 1, out: new Float32Array(4) }),
-          /outside its array/,
-        );
-      });
-    }
+    test('a view reaching outside its array, or a bad argmax, is refused with an error, not a crash', () => {
+      const x: View = { data: new Float32Array(10), offset: 5, shape: [2, 3], strides: [3, 1] };
+      assert.throws(() => k.unary('neg', x, new Float32Array(6)), /outside its array/);
+      const a = new Float32Array(6);
+      assert.throws(
+        () => k.gemm({ batch: 1, m: 2, n: 2, k: 3, a, aOffsets: [1], aRowStride: 3, aColStride: 1, b: a, bOffsets: [0], bRowStride: 2, bColStride: 1, out: new Float32Array(4) }),
+        /outside its array/,
+      );
+      const geom: Pool2dGeom = { planes: 1, h: 2, w: 2, oh: 1, ow: 1, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, countIncludePad: true };
+      assert.throws(() => k.maxPool2dBackward(new Float32Array(1), Int32Array.of(4), geom, new Float32Array(4)), /outside its plane/);
+    });
 
     test('op level: a small conv net gives the same loss and gradients as under ref', () => {
       for (const dtype of FLOATS) {

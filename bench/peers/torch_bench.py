@@ -5,17 +5,22 @@
     /usr/bin/python3 bench/peers/torch_bench.py --info
 
 Prints one JSON line per result, as `pfs bench --json` does:
-    {"name", "backend": "pytorch", "threads", "median_ms", "min_ms", "runs", "gflops"?, "peak_rss_mb"}
-peak_rss_mb is the process's peak resident memory so far (the workload's own when it runs alone).
+    {"name", "backend": "pytorch", "threads", "median_ms", "min_ms", "runs", "gflops"?, "tokens_per_s"?, "images_per_s"?,
+     "peak_rss_mb", "load_avg"}
+peak_rss_mb is the process's peak resident memory so far (the workload's own when it runs alone);
+load_avg the machine's 1, 5 and 15-minute load average when the workload started.
 For the BLAS threads to follow --threads, also set OPENBLAS_NUM_THREADS (bench/run.sh does).
 """
 import argparse
 import json
 import math
+import os
+import pathlib
 import resource
 import statistics
 import sys
 import time
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -187,11 +192,198 @@ def resnet18_setup():
     return step
 
 
+# ---------------------------------------------------------------- character-level language models (papers/rnn)
+#
+# The d2l presets of papers/rnn/train.ts, one per model (a JSON literal: test/bench.test.ts reads it and
+# checks it against the presets and bench/workloads.ts). "init": "normal" is d2l's from-scratch
+# models (weights N(0, 0.01²), biases 0, the dense head too); "uniform" is PyTorch's nn.LSTM/nn.Linear
+# default, which d2l's concise deep and bidirectional models keep.
+CHARLM = {
+    "charlm-rnn": {"cell": "rnn", "hidden": 512, "layers": 1, "directions": 1, "init": "normal", "lr": 1, "clip": 1},
+    "charlm-gru": {"cell": "gru", "hidden": 256, "layers": 1, "directions": 1, "init": "normal", "lr": 1, "clip": 1},
+    "charlm-lstm": {"cell": "lstm", "hidden": 256, "layers": 1, "directions": 1, "init": "normal", "lr": 1, "clip": 1},
+    "charlm-deep-lstm": {"cell": "lstm", "hidden": 256, "layers": 2, "directions": 1, "init": "uniform", "lr": 2, "clip": 1},
+    "charlm-bi-lstm": {"cell": "lstm", "hidden": 256, "layers": 2, "directions": 2, "init": "uniform", "lr": 1, "clip": 1}
+}
+CHARLM_SIZES = {"vocab": 28, "batch": 32, "steps": 35, "min_runs": 5, "max_runs": 50, "budget_ms": 5000}
+
+
+class ScratchCell(nn.Module):
+    """papers/rnn/cells.ts's RNNCell, GRUCell and LSTMCell, the same equations computed the same way:
+    the input terms X_t W_x· + b_· of all steps in one product before the loop, and each step one
+    product of H_{t−1} with the gates' hidden weights side by side, cut into the gates. Weights
+    N(0, 0.01²), biases 0 (d2l's from-scratch init; the from-scratch presets all use it).
+
+      RNN   H_t = tanh(X_t W_xh + H_{t−1} W_hh + b_h)
+      GRU   R_t = σ(X_t W_xr + H_{t−1} W_hr + b_r)   Z_t = σ(X_t W_xz + H_{t−1} W_hz + b_z)
+            H̃_t = tanh(X_t W_xh + (R_t ⊙ H_{t−1}) W_hh + b_h)   H_t = Z_t ⊙ H_{t−1} + (1 − Z_t) ⊙ H̃_t
+      LSTM  [I | F | C̃ | O] = [σ | σ | tanh | σ](X_t [W_xi|W_xf|W_xc|W_xo] + H_{t−1} [W_hi|W_hf|W_hc|W_ho] + b)
+            C_t = F ⊙ C_{t−1} + I ⊙ C̃   H_t = O ⊙ tanh(C_t)
+    """
+
+    GATES = {"rnn": ("h",), "gru": ("r", "z", "h"), "lstm": ("i", "f", "c", "o")}
+
+    def __init__(self, kind, num_inputs, H):
+        super().__init__()
+        self.kind, self.H = kind, H
+        for g in self.GATES[kind]:
+            setattr(self, f"W_x{g}", nn.Parameter(torch.randn(num_inputs, H) * 0.01))
+            setattr(self, f"W_h{g}", nn.Parameter(torch.randn(H, H) * 0.01))
+            setattr(self, f"b_{g}", nn.Parameter(torch.zeros(H)))
+
+    def forward(self, X):
+        """X (T, B, I) → the hidden states (T, B, H), from a zero state."""
+        T, B, I = X.shape
+        H, gates = self.H, self.GATES[self.kind]
+        W_x = torch.cat([getattr(self, f"W_x{g}") for g in gates], 1)
+        b = torch.cat([getattr(self, f"b_{g}") for g in gates], 0)
+        xs = (X.reshape(T * B, I) @ W_x + b).reshape(T, B, -1)  # (T, B, gates·H)
+        Hs = torch.zeros(B, H)
+        outs = []
+        if self.kind == "rnn":
+            for t in range(T):
+                Hs = torch.tanh(xs[t] + Hs @ self.W_hh)
+                outs.append(Hs)
+        elif self.kind == "gru":
+            W_hrz = torch.cat([self.W_hr, self.W_hz], 1)
+            for t in range(T):
+                rz = Hs @ W_hrz  # (B, 2H)
+                R = torch.sigmoid(xs[t, :, :H] + rz[:, :H])
+                Z = torch.sigmoid(xs[t, :, H:2 * H] + rz[:, H:])
+                H_tilde = torch.tanh(xs[t, :, 2 * H:] + (R * Hs) @ self.W_hh)
+                Hs = Z * Hs + (1 - Z) * H_tilde
+                outs.append(Hs)
+        else:
+            W_h = torch.cat([self.W_hi, self.W_hf, self.W_hc, self.W_ho], 1)
+            C = torch.zeros(B, H)
+            for t in range(T):
+                z = xs[t] + Hs @ W_h  # (B, 4H)
+                I_, F_ = torch.sigmoid(z[:, :H]), torch.sigmoid(z[:, H:2 * H])
+                C_tilde, O = torch.tanh(z[:, 2 * H:3 * H]), torch.sigmoid(z[:, 3 * H:])
+                C = F_ * C + I_ * C_tilde
+                Hs = O * torch.tanh(C)
+                outs.append(Hs)
+        return torch.stack(outs, 0)
+
+
+class CharLM(nn.Module):
+    """papers/rnn/model.ts's RNNLM: one-hot tokens, time-major → recurrent layers → dense head → logits (T·B, V).
+    The from-scratch presets use ScratchCell; the deep and bidirectional ones nn.LSTM, as d2l's concise models."""
+
+    def __init__(self, c, V):
+        super().__init__()
+        self.V = V
+        H, D = c["hidden"], c["directions"]
+        if c["init"] == "normal":
+            assert c["layers"] == 1 and D == 1, "the from-scratch models are one layer, one direction"
+            self.rnn = ScratchCell(c["cell"], V, H)
+        else:
+            assert c["cell"] == "lstm", "the concise models are LSTMs"
+            self.rnn = nn.LSTM(V, H, num_layers=c["layers"], bidirectional=D == 2)  # U(±1/√H), PyTorch's init
+        self.head = nn.Linear(D * H, V)
+        if c["init"] == "normal":
+            nn.init.normal_(self.head.weight, 0, 0.01)
+            nn.init.zeros_(self.head.bias)
+
+    def forward(self, tokens):
+        X = F.one_hot(tokens.T, self.V).type(torch.float32)  # (T, B, V)
+        out = self.rnn(X)
+        out = out[0] if isinstance(out, tuple) else out  # (T, B, D·H)
+        T, B, DH = out.shape
+        return self.head(out.reshape(T * B, DH))  # (T·B, V)
+
+
+def charlm_setup(name):
+    """One train step as papers/rnn's trainEpoch on one batch: forward from a zero state,
+    cross-entropy against the time-major targets, backward, clip to the preset's norm, SGD."""
+    c, s = CHARLM[name], CHARLM_SIZES
+
+    def setup():
+        torch.manual_seed(5)
+        net = CharLM(c, s["vocab"])
+        opt = torch.optim.SGD(net.parameters(), lr=c["lr"])
+        X = torch.randint(0, s["vocab"], (s["batch"], s["steps"]))
+        y = torch.randint(0, s["vocab"], (s["batch"], s["steps"])).T.reshape(-1)  # (T·B), time-major as the logits
+
+        def step():
+            loss = F.cross_entropy(net(X), y)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), c["clip"])
+            opt.step()
+            return loss.item()
+
+        return step
+
+    return setup
+
+
+# ---------------------------------------------------------------- vision nets at their cpu presets (papers/vision)
+#
+# The `cpu` preset of each vision paper (papers/<net>/train.ts): input size, batch size, SGD lr (a JSON
+# literal: test/bench.test.ts reads it and checks it against the presets and bench/workloads.ts).
+VISION = {
+    "vision-alexnet": {"net": "alexnet", "size": 65, "batch": 128, "lr": 0.01},
+    "vision-vgg": {"net": "vgg", "size": 32, "batch": 128, "lr": 0.05},
+    "vision-nin": {"net": "nin", "size": 67, "batch": 128, "lr": 0.1},
+    "vision-googlenet": {"net": "googlenet", "size": 28, "batch": 128, "lr": 0.1},
+    "vision-resnet": {"net": "resnet", "size": 28, "batch": 256, "lr": 0.05},
+    "vision-regnet": {"net": "regnet", "size": 28, "batch": 128, "lr": 0.05}
+}
+VISION_RUNS = {"min_runs": 3, "max_runs": 20, "budget_ms": 5000}
+
+
+def vision_setup(name):
+    """One train step as papers/vision's fitClassifier: the net as d2l builds it with torch.nn (the
+    definitions of test/fixtures/gen_vision.py, the oracle of test/vision.test.ts), one forward pass to
+    size AlexNet's and VGG's nn.LazyLinear, Xavier-uniform conv and dense weights (d2l's init_cnn),
+    training mode, then forward, cross-entropy, backward, SGD at the preset's lr on random images."""
+    c = VISION[name]
+
+    def setup():
+        sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "test" / "fixtures"))
+        import gen_vision  # here, not at the top: the fixtures' folder is on the path only now
+
+        warnings.filterwarnings("ignore", message="Lazy modules are a new feature")  # nn.LazyLinear's notice
+
+        torch.manual_seed(6)
+        net = gen_vision.NETS[c["net"]][0]()
+        x = torch.rand(c["batch"], 1, c["size"], c["size"])  # (B, 1, S, S) images in [0, 1]
+        y = torch.randint(0, 10, (c["batch"],))
+        net.eval()
+        with torch.no_grad():
+            net(x[:1])  # materialises the lazy layers (eval mode: BatchNorm takes a batch of one there)
+        for m in net.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.xavier_uniform_(m.weight)
+        net.train()
+        opt = torch.optim.SGD(net.parameters(), lr=c["lr"])
+
+        def step():
+            loss = F.cross_entropy(net(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss.item()
+
+        return step
+
+    return setup
+
+
 WORKLOADS = [sgemm(n) for n in (256, 512, 1024, 2048)] + [
     dict(name="lenet", min_runs=10, max_runs=100, budget=3.0, setup=lenet_setup),
     dict(name="lstm", min_runs=10, max_runs=100, budget=3.0, setup=lstm_setup),
     dict(name="transformer", min_runs=10, max_runs=100, budget=3.0, setup=transformer_setup),
     dict(name="resnet18", min_runs=5, max_runs=30, budget=5.0, setup=resnet18_setup),
+] + [
+    dict(name=n, tokens=CHARLM_SIZES["batch"] * CHARLM_SIZES["steps"], min_runs=CHARLM_SIZES["min_runs"],
+         max_runs=CHARLM_SIZES["max_runs"], budget=CHARLM_SIZES["budget_ms"] / 1000, setup=charlm_setup(n))
+    for n in CHARLM
+] + [
+    dict(name=n, images=c["batch"], min_runs=VISION_RUNS["min_runs"], max_runs=VISION_RUNS["max_runs"],
+         budget=VISION_RUNS["budget_ms"] / 1000, setup=vision_setup(n))
+    for n, c in VISION.items()
 ]
 
 # ---------------------------------------------------------------- timing (the rule of bench/workloads.ts `measure`)
@@ -230,11 +422,17 @@ def main():
     threads = torch.get_num_threads()
     for w in [known[n] for n in a.names] if a.names else WORKLOADS:
         runs = (a.runs, a.runs, 0) if a.runs else (w["min_runs"], w["max_runs"], w["budget"])
+        load_avg = [round(x, 2) for x in os.getloadavg()]
         med, best, n = measure(w["setup"](), a.warmup, *runs)
         r = {"name": w["name"], "backend": "pytorch", "threads": threads, "median_ms": round(med, 3), "min_ms": round(best, 3), "runs": n}
         if "flops" in w:
             r["gflops"] = round(w["flops"] / med / 1e6, 2)
+        if "tokens" in w:
+            r["tokens_per_s"] = round(w["tokens"] / med * 1000, 1)
+        if "images" in w:
+            r["images_per_s"] = round(w["images"] / med * 1000, 1)
         r["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # ru_maxrss is in KiB on Linux
+        r["load_avg"] = load_avg
         print(json.dumps(r), flush=True)
     return 0
 

@@ -1,34 +1,71 @@
 /**
- * Node start-up of the backends: registers the native addon when it loads, then picks the backend
- * (PFS_BACKEND if set, else the fastest registered). Importing this module does it, once.
+ * Node start-up of the backends: registers the native addon when it loads and the wasm module when
+ * it loads, then picks the backend (PFS_BACKEND if set, else the fastest registered: native, else
+ * wasm, else ref). Importing this module does it, once.
  *
- * A missing native build is normal (the TypeScript kernels are complete), so nothing is printed
- * then, unless PFS_BACKEND=native asked for it: that gets one line on stderr with the reason, and
- * the best available backend is used. `nativeStatus()` gives the reason for `pfs info`.
+ * A missing native build is normal (the install says so once, and wasm takes its place), so
+ * nothing is printed then, unless PFS_BACKEND asked for a backend that is unavailable: that gets
+ * one line on stderr with the reason, and the best available backend is used. `nativeStatus()` and
+ * `wasmStatus()` give the reasons for `pfs info`.
  */
 import { backendInfo, chooseDefaultBackend, registerBackend, useBackend } from './registry.js';
 import { loadNativeBackend } from './native/index.js';
+import { loadWasmBackend, waitForWasmWorkers } from './wasm/node.js';
 
 export interface NativeStatus {
   available: boolean;
   /** What was loaded (kernels, vector width, threads), or why nothing was. */
   reason: string;
 }
+export type WasmStatus = NativeStatus;
 
 const load = loadNativeBackend();
 const status: NativeStatus = { available: load.backend !== null, reason: load.reason };
 if (load.backend) registerBackend(load.backend);
 
+const wasm = loadWasmBackend();
+if (wasm.backend) registerBackend(wasm.backend);
+const wasmRuntime = wasm.backend ? wasm.runtime : null;
+
 const requested = process.env.PFS_BACKEND;
-if (requested === 'native' && !load.backend) {
-  process.stderr.write(`papers-from-scratch: PFS_BACKEND=native, but the native backend is unavailable: ${load.reason}\n`);
+const missing = requested === 'native' ? (load.backend ? null : load.reason) : requested === 'wasm' ? (wasm.backend ? null : wasm.reason) : null;
+if (missing !== null) {
+  process.stderr.write(`papers-from-scratch: PFS_BACKEND=${requested}, but the ${requested} backend is unavailable: ${missing}\n`);
   chooseDefaultBackend(undefined);
-  useBackend(backendInfo().name, `PFS_BACKEND=native was asked for, but the native backend is unavailable (${load.reason})`);
+  useBackend(backendInfo().name, `PFS_BACKEND=${requested} was asked for, but the ${requested} backend is unavailable (${missing})`);
 } else {
   chooseDefaultBackend(requested);
+  if (!requested && backendInfo().name === 'wasm') useBackend('wasm', `the fastest available; native: ${load.reason}`);
 }
 
 /** Whether the native addon loaded, and what it is or why it is not there. */
 export function nativeStatus(): NativeStatus {
   return { ...status };
+}
+
+/** Whether the wasm module loaded, and what it is (build, threads) or why it is not there. */
+export function wasmStatus(): WasmStatus {
+  if (!wasmRuntime) return { available: false, reason: wasm.reason };
+  const t = wasmRuntime.getThreads();
+  const build = wasmRuntime.threaded ? 'threaded build' : 'single-threaded build';
+  return { available: true, reason: `WebAssembly SIMD128 (${build}), ${t} thread${t === 1 ? '' : 's'}` };
+}
+
+/**
+ * Sets how many threads the wasm kernels use (1 to 64; the single-threaded build stays at 1); does
+ * nothing when the module is not loaded. Worker threads start on the next kernel call.
+ */
+export function setWasmThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`setWasmThreads: expected a whole number from 1 to 64, got ${n}`);
+  wasmRuntime?.setThreads(n);
+}
+
+/** The wasm kernels' thread count, or 1 when the module is not loaded. */
+export function getWasmThreads(): number {
+  return wasmRuntime ? wasmRuntime.getThreads() : 1;
+}
+
+/** Starts the wasm worker threads now and waits (up to timeoutMs) until they run; returns whether they do. */
+export function wasmThreadsReady(timeoutMs = 5000): boolean {
+  return wasmRuntime ? waitForWasmWorkers(wasmRuntime, timeoutMs) : false;
 }

@@ -78,6 +78,8 @@ static inline void transpose_block_f64(const double *src, int64_t lds, int64_t r
 
 #if PFS_VBYTES == 64
 #define PFS_MR 8
+#elif defined(__wasm__)
+#define PFS_MR 4 /* V8 keeps 15 vector registers for WebAssembly: 8 accumulators + 2 + 4 + a temporary */
 #else
 #define PFS_MR 6
 #endif

@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+/**
+ * Builds the wasm backend's modules from the C kernels (src/backend/csrc) and the WebAssembly
+ * platform files (src/backend/wasm/*.c), and records what went in:
+ *
+ *   src/backend/wasm/pfs.wasm          single-threaded, SIMD128, its own memory
+ *   src/backend/wasm/pfs-threads.wasm  SIMD128 + atomics, an imported shared memory, for worker threads
+ *   src/backend/wasm/manifest.json     the sha256 of every file the build read (sources, headers, this
+ *                                      script), the compiler, the flags, and the sha256 of each module
+ *
+ * The modules are committed, so users need no compiler; test/wasm.test.ts checks that the manifest
+ * still matches the sources (a C change without a rebuild fails CI). Run by hand, never at install:
+ *
+ *   node scripts/build-wasm.mjs          build, and write the modules and the manifest
+ *   node scripts/build-wasm.mjs --check  build into a temporary folder and compare bytes with the
+ *                                        committed files (exit status 1 when they differ)
+ *
+ * Needs clang and wasm-ld with the WebAssembly target; Debian: `apt-get install clang-16 lld-16`.
+ * CLANG and WASM_LD name other binaries. No C library is used: src/backend/wasm/include has the few
+ * declarations the kernels need. The same compiler version gives the same bytes (no paths or dates
+ * end up in the output).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = 'src/backend/wasm';
+const say = (msg) => process.stdout.write(`build-wasm: ${msg}\n`);
+const die = (msg) => {
+  process.stderr.write(`build-wasm: ${msg}\n`);
+  process.exit(2);
+};
+
+/** The translation units, relative to the repository root. */
+const SOURCES = [
+  'src/backend/csrc/gemm.c',
+  'src/backend/csrc/conv.c',
+  'src/backend/csrc/pool.c',
+  'src/backend/csrc/elementwise.c',
+  'src/backend/wasm/platform.c',
+  'src/backend/wasm/exports.c',
+];
+
+const CFLAGS = [
+  '--target=wasm32',
+  '-std=c11',
+  '-O3',
+  '-msimd128',
+  '-mbulk-memory', // memcpy/memset become memory.copy/memory.fill
+  '-ffreestanding',
+  '-nostdlib',
+  '-isystem', `${outDir}/include`,
+  // Keeps constant offsets in the loads of the GEMM micro-kernel (V8 then folds them into the
+  // addressing mode) instead of loop-strength-reduced pointer sums: some 20% on SGEMM.
+  '-mllvm', '-disable-lsr',
+  '-Wall',
+  '-Wextra',
+];
+
+// The memory sizes here must match SHARED_MEMORY in src/backend/wasm/index.ts (bytes here, 64 KiB pages there).
+const LDFLAGS = ['--no-entry', '--stack-first', '-z', 'stack-size=1048576', '--strip-debug'];
+const BUILDS = [
+  { file: 'pfs.wasm', cflags: [], ldflags: [] },
+  {
+    file: 'pfs-threads.wasm',
+    cflags: ['-matomics'],
+    ldflags: ['--shared-memory', '--import-memory', '--initial-memory=2097152', '--max-memory=2147483648', '--export=__stack_pointer'],
+  },
+];
+
+const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
+
+/** The first of the candidate commands that runs, and its version line. */
+function findTool(envName, candidates) {
+  const list = process.env[envName] ? [process.env[envName]] : candidates;
+  for (const cmd of list) {
+    const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
+    if (r.status === 0) return { cmd, version: r.stdout.split('\n').find((l) => l.trim()) ?? cmd };
+  }
+  die(`none of ${list.join(', ')} runs; install clang and lld (Debian: apt-get install clang-16 lld-16) or set ${envName}`);
+}
+
+/** Runs a command in the repository root; resolves when it succeeds, ends the script when it fails. */
+function run(cmd, args) {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', (e) => die(`${cmd} could not start: ${e.message}`));
+    child.on('close', (status) => (status === 0 ? done() : die(`${cmd} ${args.join(' ')} failed (exit status ${status})`)));
+  });
+}
+
+/** Runs the jobs (functions returning promises), as many at a time as there are cores. */
+async function inParallel(jobs) {
+  const queue = [...jobs];
+  const worker = async () => {
+    while (queue.length > 0) await queue.shift()();
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), jobs.length) }, worker));
+}
+
+/** The files a translation unit read, from clang's dependency file, relative to the root (those inside the repository). */
+function dependencies(depFile) {
+  const text = readFileSync(depFile, 'utf8').replace(/\\\n/g, ' ');
+  const files = text.slice(text.indexOf(':') + 1).trim().split(/\s+/);
+  return files
+    .map((f) => relative(root, resolve(root, f)).split(sep).join('/'))
+    .filter((f) => !f.startsWith('..') && !f.startsWith('/'));
+}
+
+/** Builds both modules into `dir`; returns the manifest describing them. */
+async function build(dir) {
+  const clang = findTool('CLANG', ['clang-16', 'clang']);
+  const lld = findTool('WASM_LD', ['wasm-ld-16', 'wasm-ld']);
+  const object = (b, i) => join(dir, `${b.file}.${i}.o`);
+  await inParallel(BUILDS.flatMap((b) => SOURCES.map((src, i) => () => run(clang.cmd, [...CFLAGS, ...b.cflags, '-MD', '-MF', `${object(b, i)}.d`, '-c', src, '-o', object(b, i)]))));
+  const read = new Set(['scripts/build-wasm.mjs']);
+  const outputs = {};
+  for (const b of BUILDS) {
+    const objects = SOURCES.map((_, i) => object(b, i));
+    for (const o of objects) for (const f of dependencies(`${o}.d`)) read.add(f);
+    const out = join(dir, b.file);
+    await run(lld.cmd, [...LDFLAGS, ...b.ldflags, ...objects, '-o', out]);
+    const bytes = readFileSync(out);
+    outputs[b.file] = { sha256: sha256(bytes), bytes: bytes.length, cflags: [...CFLAGS, ...b.cflags], ldflags: [...LDFLAGS, ...b.ldflags] };
+  }
+  const sources = Object.fromEntries([...read].sort().map((f) => [f, sha256(readFileSync(join(root, f)))]));
+  return {
+    about: 'Written by scripts/build-wasm.mjs; test/wasm.test.ts checks that every file listed still has this sha256.',
+    compiler: clang.version,
+    linker: lld.version,
+    sources,
+    outputs,
+  };
+}
+
+const check = process.argv.includes('--check');
+const unknown = process.argv.slice(2).filter((a) => a !== '--check');
+if (unknown.length > 0) die(`unknown argument ${unknown[0]}; usage: node scripts/build-wasm.mjs [--check]`);
+
+const tmp = mkdtempSync(join(tmpdir(), 'pfs-wasm-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true })); // also when a step fails
+const manifest = await build(tmp);
+if (check) {
+  const differ = BUILDS.filter((b) => {
+    let committed;
+    try {
+      committed = readFileSync(join(root, outDir, b.file));
+    } catch {
+      return true;
+    }
+    return !committed.equals(readFileSync(join(tmp, b.file)));
+  }).map((b) => b.file);
+  if (differ.length > 0) {
+    process.stderr.write(`build-wasm: ${differ.join(', ')} differ from a fresh build: run \`node scripts/build-wasm.mjs\` and commit the result\n`);
+    process.exit(1);
+  }
+  say(`${BUILDS.map((b) => b.file).join(' and ')} match a fresh build (${manifest.compiler})`);
+} else {
+  for (const b of BUILDS) writeFileSync(join(root, outDir, b.file), readFileSync(join(tmp, b.file)));
+  writeFileSync(join(root, outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  for (const b of BUILDS) say(`wrote ${outDir}/${b.file} (${manifest.outputs[b.file].bytes} bytes)`);
+  say(`wrote ${outDir}/manifest.json (${Object.keys(manifest.sources).length} source files)`);
+}
