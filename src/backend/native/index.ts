@@ -13,7 +13,8 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TypedArray } from '../../tensor/dtype.js';
-import type { BinaryOp, Conv2dGeom, GemmArgs, Kernels, Pool2dGeom, ReduceOp, UnaryOp, View } from '../kernels.js';
+import type { Conv2dGeom, GemmArgs, Kernels, Pool2dGeom, View } from '../kernels.js';
+import { BINARY, MAX_DIMS, REDUCE, UNARY } from '../ccodes.js';
 import { refKernels } from '../ref/index.js';
 import type { Backend } from '../registry.js';
 
@@ -31,17 +32,6 @@ interface Addon {
   buildInfo(): string;
 }
 
-/** The numbering of pfs_unary_op / pfs_binary_op / pfs_reduce_op in csrc/pfs.h; ops missing here go to ref. */
-const UNARY: Partial<Record<UnaryOp, number>> = {
-  copy: 0, neg: 1, exp: 2, log: 3, sqrt: 4, abs: 5, sign: 6, sigmoid: 7, tanh: 8, relu: 9,
-};
-const BINARY: Record<BinaryOp, number> = {
-  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6,
-  eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12, and: 13, or: 14,
-};
-const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 };
-/** Views with more dims than the C walker takes (PFS_MAX_DIMS) go to ref. */
-const MAX_DIMS = 16;
 const MAX_THREADS = 64;
 
 /** meta for strided views sharing one shape: [ndim, offsets..., shape..., strides of each view...]. */
