@@ -197,14 +197,17 @@ test('--json gives tokens/s of a language model as its tokens over the median ti
   assert.ok(r.load_avg.every((x: number) => Number.isFinite(x) && x >= 0), JSON.stringify(r.load_avg));
 });
 
+/** The PyTorch peer's source, and a JSON literal it defines (`NAME = {...}` on one line or several, closed by a "}" alone on its line). */
+const torchPeer = (): string => readFileSync(new URL('../../bench/peers/torch_bench.py', import.meta.url), 'utf8');
+function pyLiteral(py: string, name: string): unknown {
+  const m = new RegExp(`^${name} = (\\{.*\\}|\\{[\\s\\S]*?\\n\\})$`, 'm').exec(py);
+  assert.ok(m, `bench/peers/torch_bench.py defines ${name} as a JSON literal`);
+  return JSON.parse(m[1]);
+}
+
 test("the PyTorch peer's language models are papers/rnn's d2l presets, with our sizes and timing rule", () => {
-  const py = readFileSync(new URL('../../bench/peers/torch_bench.py', import.meta.url), 'utf8');
-  const literal = (name: string): unknown => {
-    // one line ({...}) or several, closed by a "}" alone on its line
-    const m = new RegExp(`^${name} = (\\{.*\\}|\\{[\\s\\S]*?\\n\\})$`, 'm').exec(py);
-    assert.ok(m, `bench/peers/torch_bench.py defines ${name} as a JSON literal`);
-    return JSON.parse(m[1]);
-  };
+  const py = torchPeer();
+  const literal = (name: string): unknown => pyLiteral(py, name);
   const models = literal('CHARLM') as Record<string, Record<string, unknown>>;
   assert.deepEqual(Object.keys(models), CHARLM_WORKLOADS.map((w) => w.name));
   for (const name of LM_NAMES) {
@@ -306,12 +309,8 @@ test('one train step of a vision net at its cpu preset: finite loss, the preset 
 });
 
 test("the PyTorch peer's vision nets are the cpu presets, built from the fixtures' torch.nn definitions, with our timing rule", () => {
-  const py = readFileSync(new URL('../../bench/peers/torch_bench.py', import.meta.url), 'utf8');
-  const literal = (name: string): unknown => {
-    const m = new RegExp(`^${name} = (\\{.*\\}|\\{[\\s\\S]*?\\n\\})$`, 'm').exec(py);
-    assert.ok(m, `bench/peers/torch_bench.py defines ${name} as a JSON literal`);
-    return JSON.parse(m[1]);
-  };
+  const py = torchPeer();
+  const literal = (name: string): unknown => pyLiteral(py, name);
   const nets = literal('VISION') as Record<string, Record<string, unknown>>;
   assert.deepEqual(Object.keys(nets), VISION_WORKLOADS.map((w) => w.name));
   for (const p of VISION_PAPERS) {
