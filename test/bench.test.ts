@@ -16,6 +16,7 @@ import { LM_PAPERS } from '../papers/rnn/train.js';
 import { VISION_PAPERS } from '../papers/vision/papers.js';
 import { backendInfo, useBackend } from '../src/backend/registry.js';
 import { noGrad } from '../src/autograd/mode.js';
+import type { Tensor } from '../src/tensor/tensor.js';
 
 /** Runs `pfs bench` with the arguments and returns what it printed. */
 function run(...argv: string[]): string {
@@ -171,18 +172,8 @@ test('one train step of each language model: loss near ln 28, gradients clipped,
     const norm = Math.sqrt(noGrad(() => params.reduce((s, p) => s + p.grad!.mul(p.grad!).sum().item(), 0)));
     assert.ok(norm > 0 && norm <= config.clip * (1 + 1e-5), `${name}: gradient norm ${norm} after clipping to ${config.clip}`);
     // and SGD moved every parameter by −lr·grad (in float32)
-    let worst = 0;
-    let moved = 0;
-    params.forEach((p, i) => {
-      const now = p.toTypedArray();
-      const g = p.grad!.toTypedArray();
-      for (let k = 0; k < now.length; k++) {
-        const want = Math.fround(before[i][k] - config.lr * g[k]);
-        worst = Math.max(worst, Math.abs(now[k] - want) / (1e-6 + Math.abs(want)));
-        if (now[k] !== before[i][k]) moved++;
-      }
-    });
-    assert.ok(worst <= 1e-5, `${name}: a parameter is off −lr·grad by ${worst} (relative)`);
+    const { worst, moved } = sgdStepError(params, before, config.lr);
+    assert.ok(worst <= 5e-7, `${name}: a parameter is off θ − lr·grad by ${worst} of its operands' size (a float32 rounding is 6e-8)`);
     assert.ok(moved > 0, `${name}: no parameter moved`);
   }
 });
@@ -196,6 +187,27 @@ test('--json gives tokens/s of a language model as its tokens over the median ti
   assert.equal(r.load_avg.length, 3);
   assert.ok(r.load_avg.every((x: number) => Number.isFinite(x) && x >= 0), JSON.stringify(r.load_avg));
 });
+
+/**
+ * How far an SGD step θ ← θ − η·g (in float32) is from exact: the worst error over the parameters,
+ * measured on the scale of the operands (θ and η·g nearly cancel in places, so relative to the result
+ * it could look large), and how many entries moved at all.
+ */
+function sgdStepError(params: Tensor[], before: ArrayLike<number>[], lr: number): { worst: number; moved: number } {
+  let worst = 0;
+  let moved = 0;
+  params.forEach((p, i) => {
+    const now = p.toTypedArray();
+    const g = p.grad!.toTypedArray();
+    for (let k = 0; k < now.length; k++) {
+      const step = lr * g[k];
+      const want = before[i][k] - step;
+      worst = Math.max(worst, Math.abs(now[k] - want) / (1e-30 + Math.abs(before[i][k]) + Math.abs(step)));
+      if (now[k] !== before[i][k]) moved++;
+    }
+  });
+  return { worst, moved };
+}
 
 /** The PyTorch peer's source, and a JSON literal it defines (`NAME = {...}` on one line or several, closed by a "}" alone on its line). */
 const torchPeer = (): string => readFileSync(new URL('../../bench/peers/torch_bench.py', import.meta.url), 'utf8');
@@ -285,20 +297,7 @@ test('one train step of a vision net at its cpu preset: finite loss, the preset 
   const before = params.map((p) => p.toTypedArray());
   const loss = step();
   assert.ok(Number.isFinite(loss) && loss > 0, `regnet: loss ${loss}`);
-  // θ ← θ − η·g in float32: off by a few rounding errors at most, measured on the scale of the operands
-  // (θ and η·g nearly cancel in places, so relative to the result it could look large)
-  let worst = 0;
-  let moved = 0;
-  params.forEach((p, i) => {
-    const now = p.toTypedArray();
-    const g = p.grad!.toTypedArray();
-    for (let k = 0; k < now.length; k++) {
-      const step = config.lr * g[k];
-      const want = before[i][k] - step;
-      worst = Math.max(worst, Math.abs(now[k] - want) / (1e-30 + Math.abs(before[i][k]) + Math.abs(step)));
-      if (now[k] !== before[i][k]) moved++;
-    }
-  });
+  const { worst, moved } = sgdStepError(params, before, config.lr);
   assert.ok(worst <= 5e-7, `regnet: a parameter is off θ − lr·grad by ${worst} of its operands' size (a float32 rounding is 6e-8)`);
   assert.ok(moved > 0, 'regnet: no parameter moved');
   // the other quick builders take a step at their preset's size too (AlexNet and VGG spend seconds initialising their dense layers)
