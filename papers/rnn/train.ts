@@ -278,7 +278,7 @@ function cpu(m: ModelChoice, epochs: number, target: number, measured: string): 
 function paper(name: LMName, title: string, cites: string, presets: Record<string, Preset<LMConfig>>): Paper<LMConfig> {
   return {
     name, title, cites, defaultPreset: 'cpu', schema, presets,
-    status: 'cpu preset run once and met its target; d2l preset run for rnn, gru and lstm (train ppl 1.21, 1.06, 1.12 ≤ 1.3), not yet for deep-lstm and bi-lstm; see papers/rnn/README.md',
+    status: 'cpu preset run once and met its target; d2l preset run for rnn, gru, lstm and deep-lstm (train ppl 1.21, 1.06, 1.12, 1.03 ≤ 1.3), not yet for bi-lstm (no target); see papers/rnn/README.md',
     train: (c, ctx) => run(name, c, ctx),
     evaluate: (c, ckpt, ctx) => evaluate(name, c, ckpt, ctx),
   };

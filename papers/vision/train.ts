@@ -167,7 +167,7 @@ export async function evaluateVision(net: VisionNet, config: VisionConfig, check
 }
 
 /** A vision paper for `pfs`: its net, citation and presets; training and evaluation are shared. */
-export function visionPaper(net: VisionNet, info: { cites: string; presets: Record<string, Preset<VisionConfig>>; defaultPreset?: string }): Paper<VisionConfig> {
+export function visionPaper(net: VisionNet, info: { cites: string; presets: Record<string, Preset<VisionConfig>>; defaultPreset?: string; status?: string }): Paper<VisionConfig> {
   return {
     name: net.name,
     title: `${net.title} on Fashion-MNIST`,
@@ -175,6 +175,7 @@ export function visionPaper(net: VisionNet, info: { cites: string; presets: Reco
     defaultPreset: info.defaultPreset ?? 'cpu',
     schema: visionSchema,
     presets: info.presets,
+    status: info.status,
     train: (c, ctx) => trainVision(net, c, ctx),
     evaluate: (c, ckpt, ctx) => evaluateVision(net, c, ckpt, ctx),
   };
