@@ -3,7 +3,8 @@
 Debian's python3-torch (1.13) with numpy; reads the same gzipped IDX files as `pfs train lenet`.
 Usage: PFS_DATA_DIR=../shared/data /usr/bin/python3 papers/lenet/reference_torch.py [--bn] SEED...
 Prints one line per seed: train loss, train acc, test acc after 10 epochs (d2l's setup: SGD lr 0.9
-(1.0 with --bn), batch 256, Xavier-uniform conv/dense weights, PyTorch's default biases).
+(1.0 with --bn), batch 256, Xavier-uniform conv/dense weights, PyTorch's default biases), then the
+test accuracy after each epoch (in eval mode, so with BatchNorm's running statistics).
 """
 import gzip
 import os
@@ -50,6 +51,7 @@ def run(seed, bn):
             nn.init.xavier_uniform_(m.weight)
     opt = torch.optim.SGD(net.parameters(), lr=1.0 if bn else 0.9)
     loss_fn = nn.CrossEntropyLoss()
+    per_epoch = []
     for _ in range(10):
         net.train()
         perm = torch.randperm(len(xtr))
@@ -67,7 +69,9 @@ def run(seed, bn):
         net.eval()
         with torch.no_grad():
             test_acc = (net(xte).argmax(1) == yte).float().mean().item()
-    print(f'seed {seed}: train loss {tot / n:.4f}, train acc {correct / n:.4f}, test acc {test_acc:.4f}', flush=True)
+        per_epoch.append(test_acc)
+    print(f'seed {seed}: train loss {tot / n:.4f}, train acc {correct / n:.4f}, test acc {test_acc:.4f}; '
+          f'test acc by epoch {" ".join(f"{a:.4f}" for a in per_epoch)}', flush=True)
 
 
 if __name__ == '__main__':

@@ -126,7 +126,7 @@ export const lenetBNPaper: Paper<LeNetConfig> = {
   name: 'lenet-bn',
   title: 'LeNet with batch normalisation on Fashion-MNIST',
   cites: 'LeCun et al. 1998; Ioffe & Szegedy 2015',
-  status: 'd2l preset run: test acc 0.756, 0.849, 0.875 (seeds 0–2; 1 of 3 meets 0.85, PyTorch 3 of 3); see papers/lenet/README.md',
+  status: 'd2l preset run: test acc 0.756–0.877 over seeds 0–9 (5 of 10 meet 0.85; PyTorch 4 of 10, and the same numbers from the same start); see papers/lenet/README.md',
   defaultPreset: 'd2l',
   schema,
   presets: {
