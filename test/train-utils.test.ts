@@ -129,10 +129,11 @@ test('progress: plain lines when the stream is not a terminal (exact text)', () 
   }
   const summary = p.endEpoch({ 'test acc': 0.8 });
   // Hand-computed: after 2 steps loss (10·1 + 10·0.5)/20 = 0.75, 20 samples in 1 s, 2 steps left at
-  // 0.5 s each. After 4: (10 + 5 + 2.5 + 1.25)/35 = 0.535714..., 35 samples in 2 s = 17.5/s.
+  // 0.5 s each; the run's second epoch, by this one's pace, 4 × 0.5 s. After 4: (10 + 5 + 2.5 +
+  // 1.25)/35 = 0.535714..., 35 samples in 2 s = 17.5/s.
   assert.deepEqual(s.text().split('\n'), [
-    'epoch 1/2  step 2/4  loss 0.7500  20 samples/s  ETA 1.0s',
-    'epoch 1/2  step 4/4  loss 0.5357  18 samples/s  ETA 0.0s',
+    'epoch 1/2  step 2/4  loss 0.7500  20 samples/s  ETA 1.0s (run 3.0s)',
+    'epoch 1/2  step 4/4  loss 0.5357  18 samples/s  ETA 0.0s (run 2.0s)',
     'epoch 1/2  loss 0.5357  test acc 0.8000  2.0s  18 samples/s',
     '',
   ]);
@@ -143,6 +144,26 @@ test('progress: plain lines when the stream is not a terminal (exact text)', () 
   assert.equal(summary.seconds, 2);
   assert.equal(summary.samplesPerSec, 17.5);
   assert.deepEqual(summary.metrics, { 'test acc': 0.8 });
+
+  // Once an epoch has ended, the epochs to come are as long as the finished ones from start to start,
+  // the evaluation between them included: epoch 1 ran from 0 to 2 s, then 1 s of evaluation.
+  const s3 = fakeStream(false);
+  const p3 = new Progress({ epochs: 4, stream: s3, now: c.now, logEvery: 1 });
+  c.t = 0;
+  p3.startEpoch(1, 4);
+  c.t = 2000;
+  p3.endEpoch();
+  c.t = 3000;
+  p3.startEpoch(2, 4);
+  c.t = 3500;
+  p3.step(1, 1); // 3 steps of 0.5 s left in epoch 2, then epochs 3 and 4 of 3 s each
+  assert.equal(s3.text().split('\n')[1], 'epoch 2/4  step 1/4  loss 1  2.0 samples/s  ETA 1.5s (run 7.5s)');
+  p3.endEpoch();
+  c.t = 4000;
+  p3.startEpoch(4, 4); // resumed at the last epoch: no run ETA beside the epoch's
+  c.t = 4500;
+  p3.step(1, 1);
+  assert.equal(s3.text().split('\n')[3], 'epoch 4/4  step 1/4  loss 1  2.0 samples/s  ETA 1.5s');
 
   // Without logEvery only the epoch line; the next epoch number follows by default.
   const s2 = fakeStream(false);
@@ -174,7 +195,7 @@ test('progress: in a terminal, one status line redrawn in place, throttled, then
     assert.equal(draws(), expected[k], `draws after step ${k + 1} at ${t} ms`);
     assert.equal(terminalScreen(s.text()).lines.length, 0, 'the status line is never a finished line');
   });
-  assert.match(terminalScreen(s.text()).current, /^epoch 2\/3  step 5\/5  loss 1  267 samples\/s  ETA 0\.0s$/);
+  assert.match(terminalScreen(s.text()).current, /^epoch 2\/3  step 5\/5  loss 1  267 samples\/s  ETA 0\.0s \(run 0\.1s\)$/);
   for (const chunk of s.chunks) assert.ok(chunk.startsWith('\r\x1b[2K'), 'each redraw returns to column 0 and erases the line');
 
   c.t = 1000;

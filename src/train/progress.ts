@@ -1,6 +1,6 @@
 /**
  * Progress display for a training loop: epoch, step/total, the running-average loss, throughput
- * (samples/s) and the time left in the epoch (ETA).
+ * (samples/s), the time left in the epoch (ETA) and, when the number of epochs is known, in the run.
  *
  * In a terminal it keeps one status line redrawn in place (carriage return + "erase line"), at most
  * `maxRedrawsPerSec` times a second, and prints one permanent line per epoch. When the output is not a
@@ -74,6 +74,9 @@ export class Progress {
   private inEpoch = false;
   private readonly loss = new RunningMean();
   private epochStart = 0;
+  /** When this object's first epoch started, and how many epochs it has started since (for the run's ETA). */
+  private runStart = 0;
+  private epochsStarted = 0;
   private lastDraw = -Infinity;
   /** A status line is on screen (terminal mode) and must be erased before a permanent line. */
   private liveShown = false;
@@ -103,6 +106,7 @@ export class Progress {
     this.steps = 0;
     this.loss.reset();
     this.epochStart = this.now();
+    if (this.epochsStarted++ === 0) this.runStart = this.epochStart;
     this.lastDraw = -Infinity;
     this.inEpoch = true;
   }
@@ -168,7 +172,13 @@ export class Progress {
     return `epoch ${this.epoch}${this.epochs !== undefined ? '/' + this.epochs : ''}`;
   }
 
-  /** "epoch 2/10  step 37/235  loss 0.5123  1234 samples/s  ETA 12.0s" (no ETA when the total is unknown). */
+  /**
+   * "epoch 2/10  step 37/235  loss 0.5123  1234 samples/s  ETA 12.0s (run 2:05)": no ETA when the
+   * epoch's total is unknown, no run ETA in the last epoch or when the number of epochs is unknown.
+   * An epoch still to come is assumed to last as long as the whole epochs before it in this run took
+   * from start to start (so evaluation between epochs counts), or, during the first, as long as its
+   * steps so far predict.
+   */
   private statusLine(t: number): string {
     const seconds = (t - this.epochStart) / 1000;
     const parts = [
@@ -178,7 +188,15 @@ export class Progress {
       `${formatRate(seconds > 0 ? this.loss.count / seconds : NaN)} samples/s`,
     ];
     if (this.totalSteps !== undefined && seconds > 0) {
-      parts.push(`ETA ${formatDuration((seconds / this.steps) * Math.max(0, this.totalSteps - this.steps))}`);
+      const epochLeft = (seconds / this.steps) * Math.max(0, this.totalSteps - this.steps);
+      let eta = `ETA ${formatDuration(epochLeft)}`;
+      const epochsLeft = this.epochs !== undefined ? this.epochs - this.epoch : 0;
+      if (epochsLeft > 0) {
+        const before = this.epochsStarted - 1;
+        const perEpoch = before > 0 ? (this.epochStart - this.runStart) / 1000 / before : (seconds / this.steps) * this.totalSteps;
+        eta += ` (run ${formatDuration(epochLeft + epochsLeft * perEpoch)})`;
+      }
+      parts.push(eta);
     }
     return parts.join('  ');
   }
