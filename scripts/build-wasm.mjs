@@ -5,6 +5,9 @@
  *
  *   src/backend/wasm/pfs.wasm          single-threaded, SIMD128, its own memory
  *   src/backend/wasm/pfs-threads.wasm  SIMD128 + atomics, an imported shared memory, for worker threads
+ *   src/backend/wasm/pfs-relaxed.wasm, pfs-threads-relaxed.wasm
+ *                                      the same two with relaxed SIMD (-mrelaxed-simd): the matrix
+ *                                      product's multiply-adds become f32x4.relaxed_madd
  *   src/backend/wasm/manifest.json     the sha256 of every file the build read (sources, headers, this
  *                                      script), the compiler, the flags, and the sha256 of each module
  *
@@ -63,13 +66,12 @@ const CFLAGS = [
 
 // The memory sizes here must match SHARED_MEMORY in src/backend/wasm/index.ts (bytes here, 64 KiB pages there).
 const LDFLAGS = ['--no-entry', '--stack-first', '-z', 'stack-size=1048576', '--strip-debug'];
+const THREADS_LDFLAGS = ['--shared-memory', '--import-memory', '--initial-memory=2097152', '--max-memory=2147483648', '--export=__stack_pointer'];
 const BUILDS = [
   { file: 'pfs.wasm', cflags: [], ldflags: [] },
-  {
-    file: 'pfs-threads.wasm',
-    cflags: ['-matomics'],
-    ldflags: ['--shared-memory', '--import-memory', '--initial-memory=2097152', '--max-memory=2147483648', '--export=__stack_pointer'],
-  },
+  { file: 'pfs-threads.wasm', cflags: ['-matomics'], ldflags: THREADS_LDFLAGS },
+  { file: 'pfs-relaxed.wasm', cflags: ['-mrelaxed-simd'], ldflags: [] },
+  { file: 'pfs-threads-relaxed.wasm', cflags: ['-matomics', '-mrelaxed-simd'], ldflags: THREADS_LDFLAGS },
 ];
 
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
@@ -111,7 +113,7 @@ function dependencies(depFile) {
     .filter((f) => !f.startsWith('..') && !f.startsWith('/'));
 }
 
-/** Builds both modules into `dir`; returns the manifest describing them. */
+/** Builds every module of BUILDS into `dir`; returns the manifest describing them. */
 async function build(dir) {
   const clang = findTool('CLANG', ['clang-16', 'clang']);
   const lld = findTool('WASM_LD', ['wasm-ld-16', 'wasm-ld']);

@@ -13,7 +13,9 @@
  *
  * The wasm backend runs twice: its threaded build with 2 threads (the workers started before the
  * tests), and its single-threaded build (registered here as `wasm-single`, with every call going to
- * WebAssembly, small ones included, which the registered backend leaves to ref).
+ * WebAssembly, small ones included, which the registered backend leaves to ref); its relaxed-SIMD
+ * single-threaded build runs the same way as `wasm-relaxed-single` (V8's flag turned on for it where
+ * the engine has relaxed SIMD behind one, as PFS_WASM_RELAXED=1 does).
  *
  * When neither the native addon nor the wasm module loads, the suite is skipped with the reasons,
  * so `npm test` passes on machines without a C compiler.
@@ -39,6 +41,11 @@ const single = loadWasmBackend({ threaded: false });
 if (single.backend) {
   single.runtime.minElements = 0;
   registerBackend({ ...single.backend, name: 'wasm-single', priority: -1 });
+}
+const relaxed = loadWasmBackend({ threaded: false, relaxed: 'on' });
+if (relaxed.backend && relaxed.relaxed) {
+  relaxed.runtime.minElements = 0;
+  registerBackend({ ...relaxed.backend, name: 'wasm-relaxed-single', priority: -1 });
 }
 const fast = availableBackends().filter((b) => b !== 'ref');
 

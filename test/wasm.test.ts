@@ -8,6 +8,9 @@
  *  - the allocator reuses its blocks (a repeated call does not grow the memory);
  *  - selection: PFS_BACKEND=wasm picks it, and `pfs info` says so; `pfs bench --backend wasm
  *    --threads 2` runs on two threads;
+ *  - relaxed SIMD: PFS_WASM_RELAXED is parsed; by default the relaxed builds load exactly where the
+ *    engine has relaxed SIMD; asked for ('on'), V8's flag goes on and they load, and their products
+ *    and convolutions agree with ref, on one thread and on two;
  *  - the browser path (instantiateWasmBackend from the module's bytes) gives a working backend;
  *  - the module's TypeScript face (src/backend/wasm/index.ts) imports nothing from Node.
  */
@@ -21,8 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { setWasmThreads } from '../src/backend/auto.js';
 import type { Conv2dGeom, GemmArgs, Kernels } from '../src/backend/kernels.js';
 import { refKernels } from '../src/backend/ref/index.js';
-import { instantiateWasmBackend, WasmRuntime } from '../src/backend/wasm/index.js';
-import { loadWasmBackend, waitForWasmWorkers } from '../src/backend/wasm/node.js';
+import { instantiateWasmBackend, relaxedSimdSupported, WasmRuntime } from '../src/backend/wasm/index.js';
+import { loadWasmBackend, relaxedFromEnv, type RelaxedChoice, waitForWasmWorkers } from '../src/backend/wasm/node.js';
 import { Generator } from '../src/tensor/rng.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/test
@@ -50,7 +53,9 @@ test('the committed wasm modules match their sources (manifest.json)', () => {
   for (const [file, out] of Object.entries(manifest.outputs)) {
     assert.equal(sha256(join(WASM_DIR, file)), out.sha256, `src/backend/wasm/${file} is not the module manifest.json describes: ${REBUILD}`);
   }
-  assert.deepEqual(Object.keys(manifest.outputs).sort(), ['pfs-threads.wasm', 'pfs.wasm']);
+  assert.deepEqual(Object.keys(manifest.outputs).sort(), ['pfs-relaxed.wasm', 'pfs-threads-relaxed.wasm', 'pfs-threads.wasm', 'pfs.wasm']);
+  for (const file of ['pfs-relaxed.wasm', 'pfs-threads-relaxed.wasm']) assert.ok(manifest.outputs[file].cflags.includes('-mrelaxed-simd'), file);
+  for (const file of ['pfs.wasm', 'pfs-threads.wasm']) assert.ok(!manifest.outputs[file].cflags.includes('-mrelaxed-simd'), file);
 });
 
 /** Whether clang with the wasm32 target and wasm-ld can run here. */
@@ -70,9 +75,9 @@ test('a fresh build gives the committed bytes', { skip: haveClang() ? false : 'c
 const g = new Generator(99);
 const rand = (n: number) => Float32Array.from({ length: n }, () => 4 * g.uniform() - 2);
 
-/** Loads a build; the test fails (not skips) when the committed module cannot load. */
-function load(threaded: boolean, threads: number): { kernels: Partial<Kernels>; runtime: WasmRuntime } {
-  const l = loadWasmBackend({ threaded, threads });
+/** Loads a build (the plain SIMD128 one unless asked); the test fails (not skips) when the committed module cannot load. */
+function load(threaded: boolean, threads: number, relaxed: RelaxedChoice = 'off'): { kernels: Partial<Kernels>; runtime: WasmRuntime } {
+  const l = loadWasmBackend({ threaded, threads, relaxed });
   assert.ok(l.backend, `the wasm backend did not load: ${l.reason}`);
   return { kernels: l.backend.kernels, runtime: l.runtime };
 }
@@ -142,6 +147,72 @@ test('repeated calls reuse the module memory, and int32 operands go to ref', () 
   kernels.gemm!(iargs(got));
   refKernels.gemm(iargs(want));
   assert.deepEqual(got, want);
+});
+
+// ------------------------------------------------------------------ relaxed SIMD
+
+test('PFS_WASM_RELAXED: unset, 1 or 0; anything else is refused', () => {
+  assert.equal(relaxedFromEnv(undefined), 'auto');
+  assert.equal(relaxedFromEnv(''), 'auto');
+  assert.equal(relaxedFromEnv('1'), 'on');
+  assert.equal(relaxedFromEnv('0'), 'off');
+  assert.throws(() => relaxedFromEnv('yes'), /PFS_WASM_RELAXED must be 1 .* or 0 .*, got "yes"/);
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/pfs.js'), 'info'], { encoding: 'utf8', env: { ...process.env, PFS_WASM_RELAXED: 'yes' } });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /PFS_WASM_RELAXED must be 1/);
+});
+
+test('by default the relaxed builds load where the engine has relaxed SIMD, and pfs info says which', () => {
+  // a fresh process: this one may have turned V8's flag on already
+  const code = `import('${join(ROOT, 'dist/src/backend/wasm/node.js')}').then(async (m) => { const i = await import('${join(ROOT, 'dist/src/backend/wasm/index.js')}'); const l = m.loadWasmBackend({ threads: 1 }); console.log(JSON.stringify({ engine: i.relaxedSimdSupported(), loaded: l.relaxed, file: l.file })); })`;
+  const env = { ...process.env };
+  delete env.PFS_WASM_RELAXED;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout) as { engine: boolean; loaded: boolean; file: string };
+  assert.equal(got.loaded, got.engine);
+  assert.equal(got.file.endsWith('-relaxed.wasm'), got.engine, got.file);
+
+  const on = spawnSync(process.execPath, [join(ROOT, 'dist/cli/pfs.js'), 'info'], { encoding: 'utf8', env: { ...env, PFS_WASM_RELAXED: '1' } });
+  assert.equal(on.status, 0, on.stderr);
+  assert.match(on.stdout, /^wasm: available, WebAssembly SIMD128 \(threaded build, relaxed SIMD[,)]/m);
+  const off = spawnSync(process.execPath, [join(ROOT, 'dist/cli/pfs.js'), 'info'], { encoding: 'utf8', env: { ...env, PFS_WASM_RELAXED: '0' } });
+  assert.equal(off.status, 0, off.stderr);
+  assert.match(off.stdout, /^wasm: available, WebAssembly SIMD128 \(threaded build, relaxed SIMD off \(PFS_WASM_RELAXED=0\)\)/m);
+});
+
+test("asked for, the relaxed builds load (V8's flag on) and their products and convolutions agree with ref, on one thread and two", () => {
+  const l = loadWasmBackend({ threaded: false, relaxed: 'on' });
+  assert.ok(l.backend && l.relaxed, `the relaxed build did not load: ${l.reason}`);
+  assert.ok(relaxedSimdSupported());
+  assert.match(l.file, /pfs-relaxed\.wasm$/);
+  const one = { kernels: l.backend.kernels };
+  const two = load(true, 2, 'on');
+  assert.ok(waitForWasmWorkers(two.runtime, 20_000), 'the worker thread did not start within 20 s');
+  // odd sizes (edge tiles), a transposed B read in place, float32 and float64
+  const [m, n, k] = [131, 77, 259];
+  for (const f64 of [false, true]) {
+    const arr = (len: number) => (f64 ? Float64Array.from(rand(len)) : rand(len));
+    const a = arr(m * k);
+    const b = arr(k * n);
+    const args = (out: Float32Array | Float64Array): GemmArgs => ({ batch: 1, m, n, k, a, aOffsets: [0], aRowStride: k, aColStride: 1, b, bOffsets: [0], bRowStride: 1, bColStride: k, out });
+    const mk = () => (f64 ? new Float64Array(m * n) : new Float32Array(m * n));
+    const [c1, c2, want] = [mk(), mk(), mk()];
+    one.kernels.gemm!(args(c1));
+    two.kernels.gemm!(args(c2));
+    refKernels.gemm(args(want));
+    assert.deepEqual(c2, c1, 'two threads give the one-thread result');
+    // |error| ≤ rtol · Σ|a||b| ≤ rtol · k · 4 for entries in [−2, 2)
+    const tol = (f64 ? 1e-12 : 1e-5) * k * 4;
+    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(c1[i] - want[i]) <= tol, `${f64 ? 'f64' : 'f32'} element ${i}: ${c1[i]} vs ref ${want[i]}`);
+  }
+  const geom: Conv2dGeom = { n: 3, c: 6, h: 13, w: 11, o: 10, kh: 3, kw: 3, oh: 13, ow: 11, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 2 };
+  const x = rand(3 * 6 * 13 * 11);
+  const w = rand(10 * 3 * 9);
+  const [y, yr] = [new Float32Array(3 * 10 * 13 * 11), new Float32Array(3 * 10 * 13 * 11)];
+  one.kernels.conv2d!(x, w, geom, y);
+  refKernels.conv2d(x, w, geom, yr);
+  for (let i = 0; i < yr.length; i++) assert.ok(Math.abs(y[i] - yr[i]) <= 1e-4, `conv2d element ${i}: ${y[i]} vs ref ${yr[i]}`);
 });
 
 // ------------------------------------------------------------------ selection

@@ -46,9 +46,7 @@ export function nativeStatus(): NativeStatus {
 /** Whether the wasm module loaded, and what it is (build, threads) or why it is not there. */
 export function wasmStatus(): WasmStatus {
   if (!wasmRuntime) return { available: false, reason: wasm.reason };
-  const t = wasmRuntime.getThreads();
-  const build = wasmRuntime.threaded ? 'threaded build' : 'single-threaded build';
-  return { available: true, reason: `WebAssembly SIMD128 (${build}), ${t} thread${t === 1 ? '' : 's'}` };
+  return { available: true, reason: wasmRuntime.describe() };
 }
 
 /**

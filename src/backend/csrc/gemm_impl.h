@@ -5,7 +5,7 @@
  *   KC, MC, NC  cache blocks: a KC×NC panel of B and an MC×KC block of A are packed at a time
  *   MAT      the product descriptor of gemm.h for T (pfs_mat_f32, pfs_mat_f64)
  *   TB, TRANSPOSE_BLOCK  a TB×TB block transpose, for operands stored the other way round
- *   FN(name) appends the type suffix (_f32, _f64).
+ *   FN(name) appends the type suffix (_f32, _f64); MADD(acc, a, b) is acc + a·b on vectors V.
  *
  * The scheme is the classic one of Goto and van de Geijn ("Anatomy of high-performance matrix
  * multiplication", 2008): B and A are copied ("packed") into buffers laid out in the exact order the
@@ -81,7 +81,7 @@ static inline void FN(micro)(int64_t kc, const T *restrict ap, const T *restrict
     for (int i = 0; i < MR; i++) {
       const V ai = ap[i] - (V){0}; /* a broadcast (x − 0 is x, for −0 too) */
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
+      for (int v = 0; v < NV; v++) acc[i][v] = MADD(acc[i][v], ai, bv[v]);
     }
   }
   if (mr == MR && nr == NR) {

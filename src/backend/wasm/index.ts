@@ -2,8 +2,11 @@
  * The wasm backend: the C kernels of src/backend/csrc compiled to WebAssembly with SIMD128 by
  * scripts/build-wasm.mjs, in two builds: pfs.wasm (one thread, its own memory) and
  * pfs-threads.wasm (atomics, an imported shared memory, worker threads running tasks beside the
- * caller). This module is browser-safe: it turns an instantiated module into a Backend. Finding
- * the file and starting worker threads is the platform's part (node.ts for Node).
+ * caller); each also as a relaxed-SIMD build (pfs-relaxed.wasm, pfs-threads-relaxed.wasm) whose
+ * matrix-product micro-kernel uses f32x4.relaxed_madd, a fused multiply-add where the CPU has one,
+ * for engines that have relaxed SIMD (`relaxedSimdSupported()`). This module is browser-safe: it
+ * turns an instantiated module into a Backend. Finding the file and starting worker threads is the
+ * platform's part (node.ts for Node).
  *
  * Memory model: tensors are JavaScript typed arrays, outside the module's memory, so every kernel
  * call copies its operands into that memory (one block, reused from call to call by the module's
@@ -91,6 +94,15 @@ export class WasmRuntime {
     readonly memory: WebAssembly.Memory,
     private readonly spawnWorkers?: (n: number) => void,
   ) {}
+
+  /** Which build this is, in words, set by the loader (node.ts): "threaded build, relaxed SIMD". */
+  build = '';
+
+  /** "WebAssembly SIMD128 (threaded build, relaxed SIMD), 2 threads", for `pfs info`. */
+  describe(): string {
+    const t = this.threads;
+    return `WebAssembly SIMD128${this.build ? ` (${this.build})` : ''}, ${t} thread${t === 1 ? '' : 's'}`;
+  }
 
   /** Whether this is the threaded build with a way to start workers. */
   get threaded(): boolean {
@@ -404,6 +416,25 @@ export function wasmKernels(rt: WasmRuntime): Partial<Kernels> {
   };
 }
 
+/**
+ * The smallest module that uses a relaxed-SIMD instruction: (func (param v128 v128 v128) (result
+ * v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd), opcode 0xfd 0x105.
+ */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // types: (v128, v128, v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of type 0
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // its body
+]);
+
+/**
+ * Whether this engine runs relaxed SIMD (Chrome from 114, Node from 22; Node 20 behind V8's flag
+ * --experimental-wasm-relaxed-simd), and so can load pfs-relaxed.wasm and pfs-threads-relaxed.wasm.
+ */
+export function relaxedSimdSupported(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_SIMD_PROBE);
+}
+
 /** The backend over a loaded module: name 'wasm', priority 10 (above ref, below native). */
 export function wasmBackend(rt: WasmRuntime): Backend {
   return { name: 'wasm', priority: 10, kernels: wasmKernels(rt) };
@@ -411,13 +442,13 @@ export function wasmBackend(rt: WasmRuntime): Backend {
 
 /**
  * Browser (or any platform) loading of the single-threaded build: `source` is the bytes of
- * pfs.wasm, or a compiled module. Register the result with registerBackend() and pick it with
- * useBackend('wasm').
+ * pfs-relaxed.wasm where relaxedSimdSupported(), else of pfs.wasm, or a compiled module. Register
+ * the result with registerBackend() and pick it with useBackend('wasm').
  */
 export async function instantiateWasmBackend(source: BufferSource | WebAssembly.Module): Promise<{ backend: Backend; runtime: WasmRuntime }> {
   const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
   if (WebAssembly.Module.imports(module).some((i) => i.kind === 'memory')) {
-    throw new Error('pfs wasm: this module imports its memory (the threaded build, pfs-threads.wasm); load pfs.wasm here');
+    throw new Error('pfs wasm: this module imports its memory (a threaded build, pfs-threads*.wasm); load pfs.wasm or pfs-relaxed.wasm here');
   }
   const instance = await WebAssembly.instantiate(module, wasmImports());
   const exports = instance.exports as unknown as WasmExports;
