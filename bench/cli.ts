@@ -14,7 +14,7 @@
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from '../cli/args.js';
-import { getWasmThreads, nativeStatus, setWasmThreads, wasmThreadsReady } from '../src/backend/auto.js';
+import { getWasmThreads, nativeStatus, setWasmThreads, wasmStatus, wasmThreadsReady } from '../src/backend/auto.js';
 import { getNumThreads, setNumThreads } from '../src/backend/native/index.js';
 import { availableBackends, backendInfo, useBackend } from '../src/backend/registry.js';
 import { findWorkloads, measure, WORKLOADS } from './workloads.js';
@@ -74,7 +74,8 @@ function selectBackend(name: string | undefined, threads: number | undefined): {
     if (threads !== undefined) setWasmThreads(threads);
     // start the worker threads before timing, so that every timed run has them
     if (!wasmThreadsReady(20_000)) throw new Error(`--threads: the wasm backend's worker threads did not start within 20 s`);
-    return { backend, threads: getWasmThreads() };
+    // the relaxed-SIMD build is reported apart, as `wasm-relaxed`
+    return { backend: wasmStatus().relaxed ? 'wasm-relaxed' : backend, threads: getWasmThreads() };
   }
   // The other backends' kernels run on the calling thread.
   if (threads !== undefined && threads !== 1) throw new Error(`--threads: the ${backend} backend runs on one thread, got --threads ${threads}`);

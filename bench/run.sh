@@ -154,13 +154,22 @@ if [ -n "${BENCH_BACKENDS:-}" ]; then
 fi
 
 # ---------------------------------------------------------------- ours
+# wasm: the plain SIMD128 build (PFS_WASM_RELAXED=0), then for the matrix products the relaxed-SIMD
+# build (PFS_WASM_RELAXED=1: on Node 20 this turns V8's flag on), reported as `wasm-relaxed`.
 for b in $BACKENDS; do
   [ "$b" = ref ] && continue
   for t in $THREADS; do
     for w in $ALL; do
       # shellcheck disable=SC2046
-      measure "$b" "$t" "$w" 180 env PFS_THREADS="$t" $PFS "$w" --backend "$b" --threads "$t" --json $(normal)
+      measure "$b" "$t" "$w" 180 env PFS_THREADS="$t" PFS_WASM_RELAXED=0 $PFS "$w" --backend "$b" --threads "$t" --json $(normal)
     done
+    if [ "$b" = wasm ]; then
+      for w in $ALL; do
+        case "$w" in sgemm-*) ;; *) continue ;; esac
+        # shellcheck disable=SC2046
+        measure wasm-relaxed "$t" "$w" 180 env PFS_THREADS="$t" PFS_WASM_RELAXED=1 $PFS "$w" --backend wasm --threads "$t" --json $(normal)
+      done
+    fi
   done
 done
 # ref, the plain-TypeScript specification: the small workloads only, to show what the fast backends buy.
@@ -197,7 +206,7 @@ for r in $(seq "$ROUNDS"); do
       for b in $BACKENDS; do
         [ "$b" = ref ] && continue
         # shellcheck disable=SC2046
-        measure "$b" "$t" "$w" 300 env PFS_THREADS="$t" $PFS "$w" --backend "$b" --threads "$t" --json $(normal)
+        measure "$b" "$t" "$w" 300 env PFS_THREADS="$t" PFS_WASM_RELAXED=0 $PFS "$w" --backend "$b" --threads "$t" --json $(normal)
       done
       if [ $HAVE_TORCH = 1 ]; then
         # shellcheck disable=SC2046

@@ -5,9 +5,12 @@
  * and lays out tokens/s and images/s.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { bench } from '../bench/cli.js';
 import { charLMSection, find, judgeTargets, parseRecords, renderReport, visionSection, type BenchRecord } from '../bench/report.js';
 import { CHARLM_WORKLOADS, charLMStep, measure, median, SIZES, VISION_WORKLOADS, visionCpuPreset, visionStep, WORKLOADS } from '../bench/workloads.js';
@@ -17,6 +20,8 @@ import { VISION_PAPERS } from '../papers/vision/papers.js';
 import { backendInfo, useBackend } from '../src/backend/registry.js';
 import { noGrad } from '../src/autograd/mode.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..'); // from dist/test
 
 /** Runs `pfs bench` with the arguments and returns what it printed. */
 function run(...argv: string[]): string {
@@ -129,6 +134,36 @@ test('the report judges each target from the same run', () => {
   assert.match(md, /\| sgemm-1024 \| 160\.0 GFLOP\/s \(13\.0 ms\) \| 188\.0 GFLOP\/s \(11\.0 ms\) \|/);
   assert.match(md, /failed \[1\]/);
   assert.match(md, /^1\. failed: Segmentation fault$/m);
+});
+
+test('the relaxed-SIMD wasm build is judged apart, only where the run measured it', () => {
+  const plain: BenchRecord[] = [
+    m('sgemm-1024', 'wasm', 1, 50, { gflops: 40 }),
+    m('sgemm-1024', 'wasm', 2, 26, { gflops: 78 }),
+    m('sgemm-1024', 'tfjs-wasm', 1, 70, { gflops: 29 }),
+  ];
+  const targets = (rs: BenchRecord[]) => new Map(judgeTargets(rs).map((r) => [r.target, r]));
+  const p = targets(plain);
+  assert.equal(p.get('wasm SGEMM 1024, 1 thread ≥ 1.5 × TF.js wasm (GFLOP/s)')!.verdict, 'missed'); // 40 / 29 = 1.38
+  assert.ok(![...p.keys()].some((k) => k.startsWith('wasm-relaxed')), 'no relaxed rows without relaxed measurements');
+  const both = targets([...plain, m('sgemm-1024', 'wasm-relaxed', 1, 42, { gflops: 48 }), m('sgemm-1024', 'wasm-relaxed', 2, 23, { gflops: 88 })]);
+  const r1 = both.get('wasm-relaxed SGEMM 1024, 1 thread ≥ 1.5 × TF.js wasm (GFLOP/s)')!;
+  assert.equal(r1.verdict, 'met'); // 48 / 29 = 1.66
+  assert.ok(Math.abs(r1.ratio! - 48 / 29) < 1e-12);
+  assert.equal(both.get('wasm-relaxed SGEMM 1024, 2 threads ≥ 1.7 × its 1 thread (GFLOP/s)')!.verdict, 'met'); // 88 / 48 = 1.83
+  assert.equal(both.get('wasm SGEMM 1024, 1 thread ≥ 1.5 × TF.js wasm (GFLOP/s)')!.verdict, 'missed', 'the plain build keeps its own verdict');
+  assert.match(renderReport([...plain, m('sgemm-1024', 'wasm-relaxed', 1, 42, { gflops: 48 })], { cores: 2 }), /\| \*\*wasm-relaxed\*\*, 1t \|/);
+});
+
+test('pfs bench labels the relaxed-SIMD wasm build wasm-relaxed', () => {
+  const run = (relaxed: string) => {
+    const args = [join(ROOT, 'dist/cli/pfs.js'), 'bench', 'sgemm-256', '--backend', 'wasm', '--threads', '1', '--runs', '1', '--warmup', '0', '--json'];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, PFS_WASM_RELAXED: relaxed } });
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { backend: string }).backend;
+  };
+  assert.equal(run('0'), 'wasm');
+  assert.equal(run('1'), 'wasm-relaxed');
 });
 
 test('parseRecords names the line it cannot read', () => {

@@ -17,7 +17,10 @@ export interface NativeStatus {
   /** What was loaded (kernels, vector width, threads), or why nothing was. */
   reason: string;
 }
-export type WasmStatus = NativeStatus;
+export interface WasmStatus extends NativeStatus {
+  /** The relaxed-SIMD build is the one loaded. */
+  relaxed: boolean;
+}
 
 const load = loadNativeBackend();
 const status: NativeStatus = { available: load.backend !== null, reason: load.reason };
@@ -45,8 +48,8 @@ export function nativeStatus(): NativeStatus {
 
 /** Whether the wasm module loaded, and what it is (build, threads) or why it is not there. */
 export function wasmStatus(): WasmStatus {
-  if (!wasmRuntime) return { available: false, reason: wasm.reason };
-  return { available: true, reason: wasmRuntime.describe() };
+  if (!wasm.backend) return { available: false, reason: wasm.reason, relaxed: false };
+  return { available: true, reason: wasm.runtime.describe(), relaxed: wasm.relaxed };
 }
 
 /**
