@@ -382,6 +382,76 @@ static napi_value js_reduce(napi_env env, napi_callback_info info) {
   return result(env, pfs_reduce(op, x->type, x->data, m[0], m[1], m[2], out->data, g_threads), "reduce");
 }
 
+/* ---------------------------------------------------------------- batch normalisation -------------- */
+
+/* Checks the arrays of a batch-norm call: the first `nbig` hold outer·c·inner values, the other
+ * `nsmall` c values, all of one float type; returns that type, −1 when the C kernels do not cover
+ * it (false to the caller), −2 after throwing. */
+static int bn_arrays(napi_env env, const int64_t *m, const array *a, int nbig, int nsmall, const char *fn) {
+  if (m[0] < 0 || m[1] < 0 || m[2] < 0) {
+    fail_range(env, fn, "negative size");
+    return -2;
+  }
+  const int t = a[0].type;
+  if (t != PFS_F32 && t != PFS_F64) return -1;
+  for (int i = 0; i < nbig + nsmall; i++) {
+    if (a[i].type != t) return -1;
+    if (a[i].length < (i < nbig ? product(3, m) : (uint64_t)m[1])) {
+      fail_range(env, fn, i < nbig ? "an array is shorter than outer·c·inner" : "a per-channel array is shorter than c");
+      return -2;
+    }
+  }
+  return t;
+}
+
+/* bnStats(meta [outer, c, inner], x, mean, var) */
+static napi_value js_bn_stats(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  array arr[4];
+  int64_t m[3];
+  if (!get_args(env, info, 4, argv, "bnStats") || !get_arrays(env, argv, 4, arr, "bnStats") ||
+      !get_meta(env, &arr[0], 3, m, 3, "bnStats"))
+    return NULL;
+  const int t = bn_arrays(env, m, arr + 1, 1, 2, "bnStats");
+  if (t < 0) return t == -1 ? boolean(env, 0) : NULL;
+  return result(env, pfs_bn_stats(t, arr[1].data, m[0], m[1], m[2], arr[2].data, arr[3].data, g_threads), "bnStats");
+}
+
+/* channelAffine(meta [outer, c, inner], x, scale, shift, out) */
+static napi_value js_channel_affine(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  array arr[5], reordered[4];
+  int64_t m[3];
+  if (!get_args(env, info, 5, argv, "channelAffine") || !get_arrays(env, argv, 5, arr, "channelAffine") ||
+      !get_meta(env, &arr[0], 3, m, 3, "channelAffine"))
+    return NULL;
+  reordered[0] = arr[1], reordered[1] = arr[4], reordered[2] = arr[2], reordered[3] = arr[3]; /* x, out | scale, shift */
+  const int t = bn_arrays(env, m, reordered, 2, 2, "channelAffine");
+  if (t < 0) return t == -1 ? boolean(env, 0) : NULL;
+  return result(env, pfs_channel_affine(t, arr[1].data, m[0], m[1], m[2], arr[2].data, arr[3].data, arr[4].data, g_threads),
+                "channelAffine");
+}
+
+/* bnBackward(meta [outer, c, inner, hasWeight], g, x, mean, invstd, weight, dx, sumG, sumGX); weight is
+ * read only when hasWeight is 1 (pass any array of the type otherwise). */
+static napi_value js_bn_backward(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  array arr[9], reordered[8];
+  int64_t m[4];
+  if (!get_args(env, info, 9, argv, "bnBackward") || !get_arrays(env, argv, 9, arr, "bnBackward") ||
+      !get_meta(env, &arr[0], 4, m, 4, "bnBackward"))
+    return NULL;
+  /* g, x, dx | mean, invstd, weight, sumG, sumGX */
+  reordered[0] = arr[1], reordered[1] = arr[2], reordered[2] = arr[6];
+  reordered[3] = arr[3], reordered[4] = arr[4], reordered[5] = arr[5], reordered[6] = arr[7], reordered[7] = arr[8];
+  const int t = bn_arrays(env, m, reordered, 3, 5, "bnBackward");
+  if (t < 0) return t == -1 ? boolean(env, 0) : NULL;
+  return result(env,
+                pfs_bn_backward(t, arr[1].data, arr[2].data, m[0], m[1], m[2], arr[3].data, arr[4].data,
+                                m[3] ? arr[5].data : NULL, arr[6].data, arr[7].data, arr[8].data, g_threads),
+                "bnBackward");
+}
+
 /* ---------------------------------------------------------------- settings ------------------------ */
 
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
@@ -438,7 +508,8 @@ NAPI_MODULE_INIT() {
     napi_callback fn;
   } fns[] = {{"gemm", js_gemm},       {"conv", js_conv},     {"pool", js_pool},
              {"unary", js_unary},     {"binary", js_binary}, {"where", js_where},
-             {"reduce", js_reduce},   {"setThreads", js_set_threads}, {"getThreads", js_get_threads},
+             {"reduce", js_reduce},   {"bnStats", js_bn_stats}, {"channelAffine", js_channel_affine},
+             {"bnBackward", js_bn_backward}, {"setThreads", js_set_threads}, {"getThreads", js_get_threads},
              {"buildInfo", js_build_info}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

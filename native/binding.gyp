@@ -11,7 +11,8 @@
         "../src/backend/csrc/gemm.c",
         "../src/backend/csrc/conv.c",
         "../src/backend/csrc/pool.c",
-        "../src/backend/csrc/elementwise.c"
+        "../src/backend/csrc/elementwise.c",
+        "../src/backend/csrc/norm.c"
       ],
       "cflags": ["-std=gnu11", "-O3", "-march=native", "-ffp-contract=fast", "-fno-math-errno"],
       "ldflags": ["-pthread"],

@@ -44,6 +44,7 @@ const SOURCES = [
   'src/backend/csrc/conv.c',
   'src/backend/csrc/pool.c',
   'src/backend/csrc/elementwise.c',
+  'src/backend/csrc/norm.c',
   'src/backend/wasm/platform.c',
   'src/backend/wasm/exports.c',
 ];

@@ -2,8 +2,9 @@
  * Backend conformance: every backend registered besides `ref` is checked, kernel by kernel, against
  * the reference kernels (the specification) on seeded random inputs: sizes 0, 1, odd and large
  * enough to use threads; non-contiguous views (permuted, offset, broadcast with stride 0); NaN, ±∞
- * and ±0 passing through; conv2d with groups, stride, padding and dilation. Then the op level: a
- * small conv net's loss and gradients under the backend equal those under `ref`.
+ * and ±0 passing through; conv2d with groups, stride, padding and dilation; batch norm's three
+ * kernels. Then the op level: a small conv net's (with BatchNorm) loss and gradients under the backend
+ * equal those under `ref`.
  *
  * Tolerances: results that are exact in the reference's arithmetic (copies, + − × ÷, comparisons,
  * max/min, pooling indices) must match exactly. Sums (gemm, conv, reduce) may round differently:
@@ -33,7 +34,7 @@ import { allocate, type DType, type TypedArray } from '../src/tensor/dtype.js';
 import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { noGrad } from '../src/autograd/mode.js';
-import { AvgPool2d, Conv2d, crossEntropy, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh } from '../src/nn/index.js';
+import { AvgPool2d, BatchNorm2d, Conv2d, crossEntropy, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh } from '../src/nn/index.js';
 
 // the single-threaded wasm build, beside the threaded one that auto.ts registered as 'wasm'
 // (every call, however small, going to the C kernels: the registered one leaves small calls to ref)
@@ -495,6 +496,66 @@ for (const name of fast) {
       }
     });
 
+    test('batch norm: statistics, the per-channel affine map and the backward pass over (outer, c, inner)', () => {
+      const sizes: [number, number, number][] = [[1, 1, 2], [2, 3, 1], [3, 5, 7], [4, 16, 33], [7, 3, 5003], [32, 64, 1024]];
+      for (const dtype of FLOATS) {
+        const rtol = dtype === 'float32' ? 1e-5 : 1e-12;
+        for (const [outer, c, inner] of sizes) {
+          const what = `${dtype} (${outer}, ${c}, ${inner})`;
+          const n = outer * c * inner;
+          const x = randArray(g, dtype, n);
+          for (let i = 0; i < n; i++) x[i] = 3 * x[i] + (Math.floor(i / inner) % c); // channels of different means
+          const per = () => randArray(g, dtype, c);
+          // statistics: each against the sum of |x| (mean) or of squares (variance) per channel
+          const [mean, varOut, mean0, var0] = [outLike(dtype, c), outLike(dtype, c), outLike(dtype, c), outLike(dtype, c)];
+          k.bnStats(x, outer, c, inner, mean, varOut);
+          refKernels.bnStats(x, outer, c, inner, mean0, var0);
+          const [absMean, sqMean] = [outLike('float64', c), outLike('float64', c)];
+          refKernels.bnStats(absArray(x), outer, c, inner, absMean, sqMean);
+          for (let ch = 0; ch < c; ch++) sqMean[ch] = var0[ch] + absMean[ch] * absMean[ch];
+          checkClose(mean, mean0, { rtol, scale: absMean }, `bnStats mean ${what}`);
+          checkClose(varOut, var0, { rtol, scale: sqMean }, `bnStats var ${what}`);
+          // affine map: one multiply-add per element (a fused one may round once)
+          const [scale, shift] = [per(), per()];
+          const [y, y0] = [outLike(dtype, n), outLike(dtype, n)];
+          k.channelAffine(x, outer, c, inner, scale, shift, y);
+          refKernels.channelAffine(x, outer, c, inner, scale, shift, y0);
+          const ys = Float64Array.from(y0, (_, i) => Math.abs(x[i] * scale[Math.floor(i / inner) % c]) + Math.abs(shift[Math.floor(i / inner) % c]));
+          checkClose(y, y0, { rtol: dtype === 'float32' ? 3e-7 : 1e-15, scale: ys }, `channelAffine ${what}`);
+          // backward, with and without a weight
+          const gr = randArray(g, dtype, n);
+          const invstd = Float64Array.from(var0, (v) => 1 / Math.sqrt(v + 1e-5));
+          const r = dtype === 'float32' ? Float32Array.from(invstd) : invstd;
+          for (const weight of [per(), null]) {
+            const [dx, sg, sgx, dx0, sg0, sgx0] = [outLike(dtype, n), outLike(dtype, c), outLike(dtype, c), outLike(dtype, n), outLike(dtype, c), outLike(dtype, c)];
+            k.bnBackward(gr, x, outer, c, inner, mean0, r, weight, dx, sg, sgx);
+            refKernels.bnBackward(gr, x, outer, c, inner, mean0, r, weight, dx0, sg0, sgx0);
+            const w = weight ? ' weighted' : '';
+            // Σ|g| and Σ|g·x̂| per channel bound the sums' rounding; the gradient's terms are of the order of r·w·|g|
+            const [absG, absGX, ignore] = [outLike('float64', c), outLike('float64', c), outLike('float64', c)];
+            refKernels.bnBackward(absArray(gr), x, outer, c, inner, mean0, r, null, outLike('float64', n), absG, ignore);
+            for (let ch = 0; ch < c; ch++) absGX[ch] = Math.abs(ignore[ch]) + absG[ch] * 4 * r[ch] * 10; // |x − μ| ≤ 4 + 2·|μ| for these draws
+            checkClose(sg, sg0, { rtol, scale: absG }, `bnBackward Σg ${what}${w}`);
+            checkClose(sgx, sgx0, { rtol, scale: absGX }, `bnBackward Σg·x̂ ${what}${w}`);
+            const big = Float64Array.from(dx0, (_, i) => {
+              const ch = Math.floor(i / inner) % c;
+              return Math.abs(r[ch] * (weight ? weight[ch] : 1)) * (Math.abs(gr[i]) + absG[ch] + absGX[ch]);
+            });
+            checkClose(dx, dx0, { rtol: dtype === 'float32' ? 1e-5 : 1e-12, scale: big }, `bnBackward dx ${what}${w}`);
+          }
+        }
+        // NaN and ±∞ pass through: a channel holding one gets a NaN or infinite statistic, as in ref
+        const xs = randArray(g, dtype, 2 * 3 * 40, true);
+        const [m1, v1, m2, v2] = [outLike(dtype, 3), outLike(dtype, 3), outLike(dtype, 3), outLike(dtype, 3)];
+        k.bnStats(xs, 2, 3, 40, m1, v1);
+        refKernels.bnStats(xs, 2, 3, 40, m2, v2);
+        for (let ch = 0; ch < 3; ch++) {
+          assert.equal(Number.isFinite(m1[ch]), Number.isFinite(m2[ch]), `bnStats ${dtype} with specials: mean ${m1[ch]} vs ref ${m2[ch]}`);
+          assert.equal(Number.isNaN(v1[ch]), Number.isNaN(v2[ch]), `bnStats ${dtype} with specials: var ${v1[ch]} vs ref ${v2[ch]}`);
+        }
+      }
+    });
+
     test('a view reaching outside its array, or a bad argmax, is refused with an error, not a crash', () => {
       const x: View = { data: new Float32Array(10), offset: 5, shape: [2, 3], strides: [3, 1] };
       assert.throws(() => k.unary('neg', x, new Float32Array(6)), /outside its array/);
@@ -505,6 +566,9 @@ for (const name of fast) {
       );
       const geom: Pool2dGeom = { planes: 1, h: 2, w: 2, oh: 1, ow: 1, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, countIncludePad: true };
       assert.throws(() => k.maxPool2dBackward(new Float32Array(1), Int32Array.of(4), geom, new Float32Array(4)), /outside its plane/);
+      const f = (len: number) => new Float32Array(len);
+      assert.throws(() => k.bnStats(f(5), 2, 3, 1, f(3), f(3)), /shorter than outer·c·inner|has 5 elements, the geometry needs 6/);
+      assert.throws(() => k.channelAffine(f(6), 2, 3, 1, f(2), f(3), f(6)), /shorter than c|has 2 elements, the geometry needs 3/);
     });
 
     test('op level: a small conv net gives the same loss and gradients as under ref', () => {
@@ -514,7 +578,7 @@ for (const name of fast) {
           try {
             const gen = new Generator(7);
             const net = new Sequential(
-              new Conv2d(2, 6, 3, { padding: 1, generator: gen }), new ReLU(), new MaxPool2d(2),
+              new Conv2d(2, 6, 3, { padding: 1, bias: false, generator: gen }), new BatchNorm2d(6), new ReLU(), new MaxPool2d(2),
               new Conv2d(6, 8, 3, { groups: 2, stride: 1, generator: gen }), new Tanh(), new AvgPool2d(2),
               new Flatten(), new Linear(8 * 2 * 2, 16, { generator: gen }), new Sigmoid(), new Linear(16, 5, { generator: gen }),
             ).to(dtype);

@@ -99,6 +99,22 @@ export interface Kernels {
   maxPool2dBackward(dy: TypedArray, argmax: Int32Array, g: Pool2dGeom, dx: TypedArray): void;
   avgPool2d(x: TypedArray, g: Pool2dGeom, out: TypedArray): void;
   avgPool2dBackward(dy: TypedArray, g: Pool2dGeom, dx: TypedArray): void;
+  /**
+   * Batch normalisation over x (outer, c, inner), contiguous: channel k holds the outer·inner values
+   * x[o·c·inner + k·inner + i]. mean[k] and the biased variance varOut[k] of each channel (outer·inner ≥ 1).
+   */
+  bnStats(x: TypedArray, outer: number, c: number, inner: number, mean: TypedArray, varOut: TypedArray): void;
+  /** out = x·scale[k] + shift[k] over (outer, c, inner), channel k as in bnStats. */
+  channelAffine(x: TypedArray, outer: number, c: number, inner: number, scale: TypedArray, shift: TypedArray, out: TypedArray): void;
+  /**
+   * Batch normalisation's backward pass over (outer, c, inner): with x̂ = (x − mean[k])·invstd[k] and
+   * n = outer·inner, sumG[k] = Σ g and sumGX[k] = Σ g·x̂ over channel k, and
+   * dx = invstd[k]·w[k]·(g − sumG[k]/n − x̂·sumGX[k]/n), w[k] = weight[k], or 1 when weight is null.
+   */
+  bnBackward(
+    g: TypedArray, x: TypedArray, outer: number, c: number, inner: number, mean: TypedArray, invstd: TypedArray,
+    weight: TypedArray | null, dx: TypedArray, sumG: TypedArray, sumGX: TypedArray,
+  ): void;
 }
 
 export type KernelName = keyof Kernels;

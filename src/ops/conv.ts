@@ -3,7 +3,7 @@ import { K } from '../backend/registry.js';
 import type { Conv2dGeom, Pool2dGeom } from '../backend/kernels.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { broadcastView, empty, record, requireFloating, viewOf } from './core.js';
+import { broadcastView, contiguousData, empty, record, requireFloating, viewOf } from './core.js';
 import { cat } from './shape.js';
 
 export type Pair = number | readonly [number, number];
@@ -16,10 +16,6 @@ function pair(v: Pair, name: string, op: string, min: number): [number, number] 
   return p;
 }
 
-function data(t: Tensor) {
-  const c = t.contiguous();
-  return c.offset === 0 && c.storage.data.length === c.numel ? c.storage.data : c.storage.data.subarray(c.offset, c.offset + c.numel);
-}
 
 function requireNCHW(x: Tensor, op: string): void {
   requireFloating(x, op);
@@ -62,7 +58,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   if (hasBias && bias.dtype !== x.dtype) throw new TypeError(`conv2d: input is ${x.dtype} but bias is ${bias.dtype}`);
   const g: Conv2dGeom = { n, c, h, w, o, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW, groups };
   const out = empty([n, o, oh, ow], x.dtype);
-  K.conv2d(data(x), data(weight), g, out.storage.data);
+  K.conv2d(contiguousData(x), contiguousData(weight), g, out.storage.data);
   if (hasBias) {
     // the bias is added in place into the fresh output (an elementwise kernel may write over its
     // first operand), which spares a second output-sized tensor; its gradient is dy summed over N, H, W
@@ -70,16 +66,16 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   }
   const inputs = hasBias ? [x, weight, bias] : [x, weight];
   return record(out, 'conv2d', inputs, [x, weight], (dy, [x, weight]) => {
-    const dyd = data(dy);
+    const dyd = contiguousData(dy);
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     if (x.requiresGrad) {
       dx = empty(x.shape, x.dtype);
-      K.conv2dBackwardInput(dyd, data(weight), g, dx.storage.data);
+      K.conv2dBackwardInput(dyd, contiguousData(weight), g, dx.storage.data);
     }
     if (weight.requiresGrad) {
       dw = empty(weight.shape, weight.dtype);
-      K.conv2dBackwardWeight(dyd, data(x), g, dw.storage.data);
+      K.conv2dBackwardWeight(dyd, contiguousData(x), g, dw.storage.data);
     }
     // two sums over adjacent dims, which the reduce kernel reads in place (no permuted copy)
     const db = hasBias && bias.requiresGrad ? dy.sum([2, 3]).sum(0) : null;
@@ -105,10 +101,10 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, stride?: Pair, padding: P
   const g = poolGeom(x, kernelSize, stride, padding, 'maxPool2d');
   const out = empty([x.shape[0], x.shape[1], g.oh, g.ow], x.dtype);
   const argmax = new Int32Array(out.numel);
-  K.maxPool2d(data(x), g, out.storage.data, argmax);
+  K.maxPool2d(contiguousData(x), g, out.storage.data, argmax);
   return record(out, 'maxPool2d', [x], [], (dy) => {
     const dx = empty(x.shape, x.dtype);
-    K.maxPool2dBackward(data(dy), argmax, g, dx.storage.data);
+    K.maxPool2dBackward(contiguousData(dy), argmax, g, dx.storage.data);
     return [dx];
   });
 }
@@ -117,10 +113,10 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, stride?: Pair, padding: P
 export function avgPool2d(x: Tensor, kernelSize: Pair, stride?: Pair, padding: Pair = 0, countIncludePad = true): Tensor {
   const g = poolGeom(x, kernelSize, stride, padding, 'avgPool2d', countIncludePad);
   const out = empty([x.shape[0], x.shape[1], g.oh, g.ow], x.dtype);
-  K.avgPool2d(data(x), g, out.storage.data);
+  K.avgPool2d(contiguousData(x), g, out.storage.data);
   return record(out, 'avgPool2d', [x], [], (dy) => {
     const dx = empty(x.shape, x.dtype);
-    K.avgPool2dBackward(data(dy), g, dx.storage.data);
+    K.avgPool2dBackward(contiguousData(dy), g, dx.storage.data);
     return [dx];
   });
 }

@@ -2,7 +2,7 @@
 import { BackwardFn, Node } from '../autograd/node.js';
 import { isGradEnabled } from '../autograd/mode.js';
 import type { View } from '../backend/kernels.js';
-import { allocate, DType, isFloating, promoteTypes, promoteWithScalar } from '../tensor/dtype.js';
+import { allocate, DType, isFloating, promoteTypes, promoteWithScalar, type TypedArray } from '../tensor/dtype.js';
 import { numel, Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -21,6 +21,12 @@ export function broadcastView(t: Tensor, shape: Shape): View {
     strides[d] = t.shape[i] === 1 && shape[d] !== 1 ? 0 : t.strides[i];
   }
   return { data: t.storage.data, offset: t.offset, shape, strides };
+}
+
+/** t's elements in row-major order as one typed array: t's own storage where t is contiguous from its start, else a view or a copy. */
+export function contiguousData(t: Tensor): TypedArray {
+  const c = t.contiguous();
+  return c.offset === 0 && c.storage.data.length === c.numel ? c.storage.data : c.storage.data.subarray(c.offset, c.offset + c.numel);
 }
 
 /** A new contiguous tensor of the given shape and dtype (zero-filled). */

@@ -7,18 +7,22 @@
  *   eval:      the running statistics in place of μ and σ²: y = x·(γ·r) + (β − μ·γ·r), an affine map.
  *
  * Composed from the elementwise ops, training mode costs a dozen passes over the activation forward
- * and backward (the variance's own graph among them). Here the forward makes four and the backward
- * uses the closed form of the gradient (with g = ∂L/∂y, sums per channel over its n values):
+ * and backward (the variance's own graph among them). Here three kernels do it (src/backend/kernels.ts):
+ * bnStats (μ and σ², two passes), channelAffine (y = x·(γ·r) + (β − μ·γ·r), one pass) and
+ * bnBackward (the closed form of the gradient, two passes; with g = ∂L/∂y, sums per channel over its
+ * n values):
  *
  *   ∂L/∂β = Σ g,   ∂L/∂γ = Σ g·x̂,   ∂L/∂x = (γ·r/n)·(n·g − Σ g − x̂·Σ g·x̂)
  *
- * The same formula written with recorded ops from x itself serves a backward that builds a graph
- * (createGraph), so second derivatives stay right. PyTorch's F.batch_norm has the same arguments.
+ * x̂ is not kept: the backward recomputes it from x, μ and r. The same formula written with recorded
+ * ops from x itself serves a backward that builds a graph (createGraph), so second derivatives stay
+ * right. PyTorch's F.batch_norm has the same arguments.
  */
 import { isGradEnabled, noGrad } from '../autograd/mode.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { record, requireFloating } from './core.js';
+import { K } from '../backend/registry.js';
+import { contiguousData, empty, record, requireFloating } from './core.js';
 import { div } from './elementwise.js';
 
 export interface BatchNormOptions {
@@ -66,36 +70,50 @@ export function batchNorm(
     return x.mul(per(scale)).add(per(shift));
   }
 
-  const n = x.numel / C;
+  const n = C > 0 ? x.numel / C : 0;
   if (n <= 1) throw new RangeError(`batchNorm: expected more than 1 value per channel when training, got input ${shapeStr(x.shape)}`);
-  const { y, xhat, r } = noGrad(() => {
-    const mean = x.sum(dims, true).div(n);
-    const xc = x.sub(mean);
-    const variance = xc.mul(xc).sum(dims, true).div(n);
+  for (const [name, t] of named) {
+    if (t && t.dtype !== x.dtype) throw new TypeError(`batchNorm: input is ${x.dtype} but ${name} is ${t.dtype}`);
+  }
+  // x as (outer, C, inner): channel c's values sit at o·C·inner + c·inner + i
+  const outer = x.shape[0];
+  const inner = n / outer;
+  const xd = contiguousData(x);
+  const { y, mean, r } = noGrad(() => {
+    const mean = empty([C], x.dtype);
+    const variance = empty([C], x.dtype);
+    K.bnStats(xd, outer, C, inner, mean.storage.data, variance.storage.data);
     const r = div(1, variance.add(eps).sqrt());
-    const xhat = xc.mul(r);
-    let y = xhat;
-    if (weight) y = y.mul(per(weight));
-    if (bias) y = y.add(per(bias));
-    if (runningMean) runningMean.copy_(runningMean.mul(1 - momentum).add(mean.reshape([C]).mul(momentum)));
-    if (runningVar) runningVar.copy_(runningVar.mul(1 - momentum).add(variance.reshape([C]).mul((momentum * n) / (n - 1))));
-    return { y, xhat, r };
+    const scale = weight ? r.mul(weight) : r;
+    const shift = bias ? bias.sub(mean.mul(scale)) : mean.mul(scale).neg();
+    const y = empty(x.shape, x.dtype);
+    K.channelAffine(xd, outer, C, inner, contiguousData(scale), contiguousData(shift), y.storage.data);
+    if (runningMean) runningMean.copy_(runningMean.mul(1 - momentum).add(mean.mul(momentum)));
+    if (runningVar) runningVar.copy_(runningVar.mul(1 - momentum).add(variance.mul((momentum * n) / (n - 1))));
+    return { y, mean, r };
   });
 
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  return record(y, 'batchNorm', inputs, [x, xhat, r], (g, [xs, xhatSaved, rSaved]) => {
-    // Building a graph (createGraph): x̂ and r again from x, with recorded ops; else the saved ones.
-    let xh = xhatSaved;
-    let rr = rSaved;
+  return record(y, 'batchNorm', inputs, [x], (g, [xs]) => {
+    let dx: Tensor;
+    let sumG: Tensor;
+    let sumGXhat: Tensor;
     if (isGradEnabled()) {
+      // building a graph (createGraph): the formula in recorded ops, x̂ and r again from x
       const xc = xs.sub(xs.mean(dims, true));
-      rr = div(1, xc.mul(xc).mean(dims, true).add(eps).sqrt());
-      xh = xc.mul(rr);
+      const rr = div(1, xc.mul(xc).mean(dims, true).add(eps).sqrt());
+      const xh = xc.mul(rr);
+      sumG = g.sum(dims, true);
+      sumGXhat = g.mul(xh).sum(dims, true);
+      const k = weight ? rr.mul(per(weight)) : rr; // γ·r
+      dx = g.sub(sumG.div(n)).sub(xh.mul(sumGXhat.div(n))).mul(k);
+    } else {
+      dx = empty(x.shape, x.dtype);
+      sumG = empty([C], x.dtype);
+      sumGXhat = empty([C], x.dtype);
+      const w = weight ? contiguousData(weight) : null;
+      K.bnBackward(contiguousData(g), xd, outer, C, inner, mean.storage.data, r.storage.data, w, dx.storage.data, sumG.storage.data, sumGXhat.storage.data);
     }
-    const sumG = g.sum(dims, true);
-    const sumGXhat = g.mul(xh).sum(dims, true);
-    const k = weight ? rr.mul(per(weight)) : rr; // γ·r
-    const dx = g.sub(sumG.div(n)).sub(xh.mul(sumGXhat.div(n))).mul(k);
     const grads: (Tensor | null)[] = [dx];
     if (weight) grads.push(sumGXhat.reshape([C]));
     if (bias) grads.push(sumG.reshape([C]));

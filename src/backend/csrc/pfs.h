@@ -116,6 +116,23 @@ int pfs_where(int ndim, const int64_t *shape, pfs_view cond, pfs_dtype t, pfs_vi
 int pfs_reduce(pfs_reduce_op op, pfs_dtype tx, const void *x, int64_t outer, int64_t n, int64_t inner, void *out,
                int nthreads);
 
+/* ---------------------------------------------------------------- batch normalisation -------------- */
+
+/*
+ * Data (outer, C, inner), contiguous, of float type t; per-channel arrays of C values of type t.
+ *   bn_stats: mean[c] and the biased variance var[c] over the channel's outer·inner values.
+ *   channel_affine: out = x·scale[c] + shift[c].
+ *   bn_backward: with x̂ = (x − mean[c])·invstd[c] and n = outer·inner: sum_g[c] = Σ g,
+ *     sum_gx[c] = Σ g·x̂, dx = invstd[c]·w[c]·(g − sum_g[c]/n − x̂·sum_gx[c]/n), w = 1 where weight is NULL.
+ */
+int pfs_bn_stats(pfs_dtype t, const void *x, int64_t outer, int64_t c, int64_t inner, void *mean, void *var,
+                 int nthreads);
+int pfs_channel_affine(pfs_dtype t, const void *x, int64_t outer, int64_t c, int64_t inner, const void *scale,
+                       const void *shift, void *out, int nthreads);
+int pfs_bn_backward(pfs_dtype t, const void *g, const void *x, int64_t outer, int64_t c, int64_t inner,
+                    const void *mean, const void *invstd, const void *weight, void *dx, void *sum_g, void *sum_gx,
+                    int nthreads);
+
 /* ---------------------------------------------------------------- platform hooks ------------------- */
 
 /*

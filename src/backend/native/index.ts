@@ -27,6 +27,12 @@ interface Addon {
   binary(op: number, meta: Float64Array, a: TypedArray, b: TypedArray, out: TypedArray): boolean;
   where(meta: Float64Array, cond: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): boolean;
   reduce(op: number, meta: Float64Array, x: TypedArray, out: TypedArray): boolean;
+  bnStats(meta: Float64Array, x: TypedArray, mean: TypedArray, varOut: TypedArray): boolean;
+  channelAffine(meta: Float64Array, x: TypedArray, scale: TypedArray, shift: TypedArray, out: TypedArray): boolean;
+  bnBackward(
+    meta: Float64Array, g: TypedArray, x: TypedArray, mean: TypedArray, invstd: TypedArray, weight: TypedArray,
+    dx: TypedArray, sumG: TypedArray, sumGX: TypedArray,
+  ): boolean;
   setThreads(n: number): void;
   getThreads(): number;
   buildInfo(): string;
@@ -102,6 +108,18 @@ function nativeKernels(addon: Addon): Partial<Kernels> {
     },
     avgPool2dBackward(dy, g, dx) {
       if (!addon.pool(3, poolMeta(g), dy, NO_ARGMAX, dx)) refKernels.avgPool2dBackward(dy, g, dx);
+    },
+    bnStats(x, outer, c, inner, mean, varOut) {
+      if (!addon.bnStats(Float64Array.of(outer, c, inner), x, mean, varOut)) refKernels.bnStats(x, outer, c, inner, mean, varOut);
+    },
+    channelAffine(x, outer, c, inner, scale, shift, out) {
+      if (!addon.channelAffine(Float64Array.of(outer, c, inner), x, scale, shift, out)) refKernels.channelAffine(x, outer, c, inner, scale, shift, out);
+    },
+    bnBackward(g, x, outer, c, inner, mean, invstd, weight, dx, sumG, sumGX) {
+      const meta = Float64Array.of(outer, c, inner, weight ? 1 : 0);
+      if (!addon.bnBackward(meta, g, x, mean, invstd, weight ?? invstd, dx, sumG, sumGX)) {
+        refKernels.bnBackward(g, x, outer, c, inner, mean, invstd, weight, dx, sumG, sumGX);
+      }
     },
   };
 }

@@ -362,6 +362,58 @@ function poolDivisor(g: Pool2dGeom, _p: number, yi: number, inside: number): num
   return (y1 - y0) * (x1 - x0);
 }
 
+// ---------------------------------------------------------------- batch normalisation
+// Channel k of (outer, c, inner) data: the values at o·c·inner + k·inner + i. Sums in double (JS numbers).
+
+function bnStats(x: TypedArray, outer: number, c: number, inner: number, mean: TypedArray, varOut: TypedArray): void {
+  const n = outer * inner;
+  for (let k = 0; k < c; k++) {
+    let s = 0;
+    for (let o = 0; o < outer; o++) for (let i = 0, at = (o * c + k) * inner; i < inner; i++) s += x[at + i];
+    const m = s / n;
+    let ss = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0, at = (o * c + k) * inner; i < inner; i++) ss += (x[at + i] - m) * (x[at + i] - m);
+    }
+    mean[k] = m;
+    varOut[k] = ss / n;
+  }
+}
+
+function channelAffine(x: TypedArray, outer: number, c: number, inner: number, scale: TypedArray, shift: TypedArray, out: TypedArray): void {
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < c; k++) {
+      const at = (o * c + k) * inner;
+      for (let i = 0; i < inner; i++) out[at + i] = x[at + i] * scale[k] + shift[k];
+    }
+  }
+}
+
+function bnBackward(
+  g: TypedArray, x: TypedArray, outer: number, c: number, inner: number, mean: TypedArray, invstd: TypedArray,
+  weight: TypedArray | null, dx: TypedArray, sumG: TypedArray, sumGX: TypedArray,
+): void {
+  const n = outer * inner;
+  for (let k = 0; k < c; k++) {
+    const m = mean[k];
+    const r = invstd[k];
+    let sg = 0;
+    let sgx = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0, at = (o * c + k) * inner; i < inner; i++) {
+        sg += g[at + i];
+        sgx += g[at + i] * (x[at + i] - m) * r;
+      }
+    }
+    sumG[k] = sg;
+    sumGX[k] = sgx;
+    const a = r * (weight ? weight[k] : 1);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0, at = (o * c + k) * inner; i < inner; i++) dx[at + i] = a * (g[at + i] - sg / n - (x[at + i] - m) * r * (sgx / n));
+    }
+  }
+}
+
 export const refKernels: Kernels = {
   unary,
   binary,
@@ -379,4 +431,7 @@ export const refKernels: Kernels = {
   maxPool2dBackward,
   avgPool2d,
   avgPool2dBackward,
+  bnStats,
+  channelAffine,
+  bnBackward,
 };

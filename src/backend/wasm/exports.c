@@ -122,3 +122,22 @@ EXPORT(pfs_wasm_reduce)
 int pfs_wasm_reduce(int op, int tx, const double *meta, const void *x, void *out, int nthreads) {
   return pfs_reduce((pfs_reduce_op)op, (pfs_dtype)tx, x, M(0), M(1), M(2), out, nthreads);
 }
+
+/* Batch normalisation, meta: [outer, c, inner] (pfs.h). */
+EXPORT(pfs_wasm_bn_stats)
+int pfs_wasm_bn_stats(int t, const double *meta, const void *x, void *mean, void *var, int nthreads) {
+  return pfs_bn_stats((pfs_dtype)t, x, M(0), M(1), M(2), mean, var, nthreads);
+}
+
+EXPORT(pfs_wasm_channel_affine)
+int pfs_wasm_channel_affine(int t, const double *meta, const void *x, const void *scale, const void *shift, void *out,
+                            int nthreads) {
+  return pfs_channel_affine((pfs_dtype)t, x, M(0), M(1), M(2), scale, shift, out, nthreads);
+}
+
+/* weight is 0 (a null pointer) when there is none */
+EXPORT(pfs_wasm_bn_backward)
+int pfs_wasm_bn_backward(int t, const double *meta, const void *g, const void *x, const void *mean, const void *invstd,
+                         const void *weight, void *dx, void *sum_g, void *sum_gx, int nthreads) {
+  return pfs_bn_backward((pfs_dtype)t, g, x, M(0), M(1), M(2), mean, invstd, weight, dx, sum_g, sum_gx, nthreads);
+}

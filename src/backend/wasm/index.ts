@@ -37,6 +37,12 @@ export interface WasmExports {
   pfs_wasm_binary(op: number, tin: number, tout: number, meta: number, a: number, b: number, out: number, nthreads: number): number;
   pfs_wasm_where(t: number, meta: number, cond: number, a: number, b: number, out: number, nthreads: number): number;
   pfs_wasm_reduce(op: number, tx: number, meta: number, x: number, out: number, nthreads: number): number;
+  pfs_wasm_bn_stats(t: number, meta: number, x: number, mean: number, varOut: number, nthreads: number): number;
+  pfs_wasm_channel_affine(t: number, meta: number, x: number, scale: number, shift: number, out: number, nthreads: number): number;
+  pfs_wasm_bn_backward(
+    t: number, meta: number, g: number, x: number, mean: number, invstd: number, weight: number,
+    dx: number, sumG: number, sumGX: number, nthreads: number,
+  ): number;
   pfs_wasm_workers_online(): number;
   /** Threaded build: the address of the count of workers online (an int32 to wait on). */
   pfs_wasm_online_address?(): number;
@@ -386,12 +392,45 @@ export function wasmKernels(rt: WasmRuntime): Partial<Kernels> {
     if (!done) refKernels.reduce(op, x, outer, n, inner, out);
   }
 
+  /**
+   * A batch-norm call over (outer, c, inner) data: `big` arrays of outer·c·inner values, `small` ones
+   * of c, all of one float type; false (the caller runs ref) for other types and small calls.
+   */
+  function bn(what: string, outer: number, c: number, inner: number, big: TypedArray[], small: TypedArray[], outs: Set<TypedArray>, call: (t: number, nt: number, p: number[]) => number): boolean {
+    const t = dtypeCode(big[0]);
+    if (!isFloat(t) || [...big, ...small].some((a) => dtypeCode(a) !== t)) return false;
+    const n = outer * c * inner;
+    for (const a of big) needLength(what, 'an array', a, n);
+    for (const a of small) needLength(what, 'a per-channel array', a, c);
+    if (n < rt.minElements || outer * inner === 0) return false;
+    const part = (a: TypedArray, len: number) => (outs.has(a) ? output(a, len) : input(a, 0, len));
+    const parts = [input(Float64Array.of(outer, c, inner)), ...big.map((a) => part(a, n)), ...small.map((a) => part(a, c))];
+    const nt = rt.kernelThreads();
+    return rt.run(parts, (p) => call(t, nt, p), what);
+  }
+
   return {
     unary,
     binary,
     where,
     reduce,
     gemm,
+    bnStats(x, outer, c, inner, mean, varOut) {
+      const ok = bn('bnStats', outer, c, inner, [x], [mean, varOut], new Set([mean, varOut]), (t, nt, [pm, px, pmean, pvar]) =>
+        ex.pfs_wasm_bn_stats(t, pm, px, pmean, pvar, nt));
+      if (!ok) refKernels.bnStats(x, outer, c, inner, mean, varOut);
+    },
+    channelAffine(x, outer, c, inner, scale, shift, out) {
+      const ok = bn('channelAffine', outer, c, inner, [x, out], [scale, shift], new Set([out]), (t, nt, [pm, px, po, ps, pb]) =>
+        ex.pfs_wasm_channel_affine(t, pm, px, ps, pb, po, nt));
+      if (!ok) refKernels.channelAffine(x, outer, c, inner, scale, shift, out);
+    },
+    bnBackward(g, x, outer, c, inner, mean, invstd, weight, dx, sumG, sumGX) {
+      const small = weight ? [mean, invstd, sumG, sumGX, weight] : [mean, invstd, sumG, sumGX];
+      const ok = bn('bnBackward', outer, c, inner, [g, x, dx], small, new Set([dx, sumG, sumGX]), (t, nt, [pm, pg, px, pdx, pmean, pr, psg, psgx, pw]) =>
+        ex.pfs_wasm_bn_backward(t, pm, pg, px, pmean, pr, weight ? pw : 0, pdx, psg, psgx, nt));
+      if (!ok) refKernels.bnBackward(g, x, outer, c, inner, mean, invstd, weight, dx, sumG, sumGX);
+    },
     conv2d(x, w, g, out) {
       if (!conv(0, x, w, g, out)) refKernels.conv2d(x, w, g, out);
     },
