@@ -82,7 +82,7 @@ function info(argv: string[]): number {
     `papers-from-scratch ${libraryVersion()} on Node ${process.versions.node} (${process.platform}-${process.arch})`,
     `backend: ${b.name} (${b.reason})`,
     `kernels from ref: ${b.fallbacks.length ? b.fallbacks.join(', ') : 'none'}`,
-    `native: ${nativeStatus().available ? `available, ${getNumThreads()} threads` : `unavailable (${nativeStatus().reason})`}`,
+    `native: ${nativeStatus().available ? `available, C kernels (${nativeStatus().build}), ${getNumThreads()} threads` : `unavailable (${nativeStatus().reason})`}`,
     `wasm: ${wasmStatus().available ? `available, ${wasmStatus().reason}` : `unavailable (${wasmStatus().reason})`}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

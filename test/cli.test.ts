@@ -35,6 +35,25 @@ test('help, version and info', () => {
   assert.match(info.out, /backend: (ref|native|wasm) \(/);
 });
 
+test('pfs info: the native addon keeps freed memory in the process (glibc), unless told not to', (t) => {
+  const clean = { ...process.env };
+  for (const k of ['PFS_MALLOC_TUNING', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'GLIBC_TUNABLES']) delete clean[k];
+  const nativeLine = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, [PFS, 'info'], { encoding: 'utf8', env: { ...clean, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.split('\n').find((l) => l.startsWith('native: '))!;
+  };
+  const first = nativeLine({});
+  const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime;
+  if (!first.startsWith('native: available') || !glibc) {
+    t.skip(`needs the native addon on glibc (${first}; glibc ${glibc ?? 'absent'})`);
+    return;
+  }
+  assert.match(first, /^native: available, C kernels \(.*; glibc malloc keeps freed memory\), \d+ threads$/);
+  assert.match(nativeLine({ PFS_MALLOC_TUNING: '0' }), /glibc malloc defaults \(PFS_MALLOC_TUNING=0\)/);
+  assert.match(nativeLine({ MALLOC_TRIM_THRESHOLD_: '1048576' }), /glibc malloc as tuned by the environment/);
+});
+
 test("the README's main job: npm start runs pfs train lenet", () => {
   const pkg = JSON.parse(readFileSync(resolve(dirname(PFS), '../../package.json'), 'utf8'));
   assert.equal(pkg.scripts.start, 'node dist/cli/pfs.js train lenet');

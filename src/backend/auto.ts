@@ -16,6 +16,8 @@ export interface NativeStatus {
   available: boolean;
   /** What was loaded (kernels, vector width, threads), or why nothing was. */
   reason: string;
+  /** How the addon was built: "AVX-512, 64-byte vectors; glibc malloc keeps freed memory" (native only). */
+  build?: string;
 }
 export interface WasmStatus extends NativeStatus {
   /** The relaxed-SIMD build is the one loaded. */
@@ -23,7 +25,7 @@ export interface WasmStatus extends NativeStatus {
 }
 
 const load = loadNativeBackend();
-const status: NativeStatus = { available: load.backend !== null, reason: load.reason };
+const status: NativeStatus = load.backend ? { available: true, reason: load.reason, build: load.build } : { available: false, reason: load.reason };
 if (load.backend) registerBackend(load.backend);
 
 const wasm = loadWasmBackend();
