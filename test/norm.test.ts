@@ -1,7 +1,8 @@
 /**
  * batchNorm beyond its op fixtures (test/fixtures/ops.json holds training mode against F.batch_norm):
  * the running statistics it updates, eval mode, second derivatives through its hand-written backward,
- * and its errors. The oracle here is the same normalisation composed from elementwise ops.
+ * the training-mode kernels against the composed normalisation and its gradients, and its errors. The
+ * oracle here is the same normalisation composed from elementwise ops.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,6 +59,43 @@ test('eval mode normalises with the running statistics and passes gradients to x
   close(gb, b.grad!, 1e-12, 'dbias');
 });
 
+test('training mode: the kernels give the composed normalisation and its gradients (float64 and float32, with and without weight)', () => {
+  for (const dtype of ['float64', 'float32'] as const) {
+    const tol = dtype === 'float64' ? 1e-10 : 1e-4;
+    for (const affine of [true, false]) {
+      const x0 = Tensor.randn([5, 3, 4, 7], { dtype, generator: g }).mul(3).add(2);
+      const c = Tensor.randn([5, 3, 4, 7], { dtype, generator: g });
+      const run = (f: (x: Tensor, w: Tensor, b: Tensor) => Tensor) => {
+        const x = x0.clone().requiresGrad_();
+        const w = Tensor.from([0.7, -1.2, 2], { dtype }).requiresGrad_();
+        const b = Tensor.from([0.1, 0.4, -3], { dtype }).requiresGrad_();
+        const y = f(x, w, b);
+        y.mul(c).sum().backward();
+        return { y, gx: x.grad!, gw: w.grad, gb: b.grad };
+      };
+      const ones = (t: Tensor) => Tensor.ones(t.shape, { dtype });
+      const zeros = (t: Tensor) => Tensor.zeros(t.shape, { dtype });
+      const mine = run((x, w, b) => batchNorm(x, null, null, affine ? w : null, affine ? b : null, { training: true }));
+      const want = run((x, w, b) => composed(x, affine ? w : ones(w), affine ? b : zeros(b), 1e-5));
+      const what = `${dtype}${affine ? '' : ', no weight or bias'}`;
+      close(mine.y, want.y, tol, `y (${what})`);
+      close(mine.gx, want.gx, tol, `dx (${what})`);
+      if (affine) {
+        close(mine.gw!, want.gw!, tol, `dweight (${what})`);
+        close(mine.gb!, want.gb!, tol, `dbias (${what})`);
+      }
+    }
+  }
+  // a non-contiguous input (a permuted view) and a (N, C) one (BatchNorm1d)
+  const xt = Tensor.randn([4, 6, 3, 5], { dtype: 'float64', generator: g }).permute([0, 3, 2, 1]); // (4, 5, 3, 6)
+  const w5 = Tensor.ones([5], { dtype: 'float64' });
+  close(batchNorm(xt, null, null, null, null, { training: true }), composed(xt, w5, Tensor.zeros([5], { dtype: 'float64' }), 1e-5), 1e-10, 'permuted input');
+  const x2 = Tensor.randn([6, 4], { dtype: 'float64', generator: g });
+  const m2 = x2.mean([0], true);
+  const v2 = x2.sub(m2).mul(x2.sub(m2)).mean([0], true);
+  close(batchNorm(x2, null, null, null, null, { training: true }), x2.sub(m2).div(v2.add(1e-5).sqrt()), 1e-10, '(N, C) input');
+});
+
 test('second derivatives (createGraph) equal those of the composed normalisation', () => {
   const x0 = Tensor.randn([3, 2, 2, 3], { dtype: 'float64', generator: g });
   const w0 = Tensor.from([0.7, -1.2], { dtype: 'float64' });
@@ -86,4 +124,6 @@ test('batchNorm errors say what was expected and what came', () => {
   assert.throws(() => batchNorm(x, null, null), /eval mode .* needs runningMean and runningVar/);
   assert.throws(() => batchNorm(Tensor.zeros([4]), null, null, null, null, { training: true }), /expected input of shape \(N, C, \.\.\.\), got \[4\]/);
   assert.throws(() => batchNorm(Tensor.zeros([4, 3], { dtype: 'int32' }), null, null, null, null, { training: true }), /float/);
+  assert.throws(() => batchNorm(x, null, null, Tensor.ones([3], { dtype: 'float64' }), null, { training: true }), /input is float32 but weight is float64/);
+  assert.throws(() => batchNorm(Tensor.zeros([4, 0]), null, null, null, null, { training: true }), /more than 1 value per channel/);
 });
