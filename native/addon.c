@@ -421,19 +421,26 @@ static napi_value js_reduce(napi_env env, napi_callback_info info) {
 
 /* ---------------------------------------------------------------- batch normalisation -------------- */
 
-/* Checks the arrays of a batch-norm call: the first `nbig` hold outer·c·inner values, the other
- * `nsmall` c values, all of one float type; returns that type, −1 when the C kernels do not cover
- * it (false to the caller), −2 after throwing. */
-static int bn_arrays(napi_env env, const int64_t *m, const array *a, int nbig, int nsmall, const char *fn) {
+/* Unpacks a batch-norm call (meta, arrays...): meta holds nmeta integers [outer, c, inner, ...]; the
+ * arrays at indices `big` hold outer·c·inner values, those at `small` c values, all of one float
+ * type. Returns that type; −1 when the C kernels do not cover it (false to the caller); −2 after
+ * throwing. */
+static int bn_unpack(napi_env env, napi_callback_info info, const char *fn, size_t argc, size_t nmeta, array *arr,
+                     int64_t *m, const int *big, int nbig, const int *small, int nsmall) {
+  napi_value argv[9];
+  if (!get_args(env, info, argc, argv, fn) || !get_arrays(env, argv, (int)argc, arr, fn) ||
+      !get_meta(env, &arr[0], nmeta, m, nmeta, fn))
+    return -2;
   if (m[0] < 0 || m[1] < 0 || m[2] < 0) {
     fail_range(env, fn, "negative size");
     return -2;
   }
-  const int t = a[0].type;
+  const int t = arr[big[0]].type;
   if (t != PFS_F32 && t != PFS_F64) return -1;
   for (int i = 0; i < nbig + nsmall; i++) {
-    if (a[i].type != t) return -1;
-    if (a[i].length < (i < nbig ? product(3, m) : (uint64_t)m[1])) {
+    const array *a = &arr[i < nbig ? big[i] : small[i - nbig]];
+    if (a->type != t) return -1;
+    if (a->length < (i < nbig ? product(3, m) : (uint64_t)m[1])) {
       fail_range(env, fn, i < nbig ? "an array is shorter than outer·c·inner" : "a per-channel array is shorter than c");
       return -2;
     }
@@ -441,51 +448,41 @@ static int bn_arrays(napi_env env, const int64_t *m, const array *a, int nbig, i
   return t;
 }
 
+#define BN_UNPACK_RESULT(t) \
+  if ((t) < 0) return (t) == -1 ? boolean(env, 0) : NULL
+
 /* bnStats(meta [outer, c, inner], x, mean, var) */
 static napi_value js_bn_stats(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  array arr[4];
+  array a[4];
   int64_t m[3];
-  if (!get_args(env, info, 4, argv, "bnStats") || !get_arrays(env, argv, 4, arr, "bnStats") ||
-      !get_meta(env, &arr[0], 3, m, 3, "bnStats"))
-    return NULL;
-  const int t = bn_arrays(env, m, arr + 1, 1, 2, "bnStats");
-  if (t < 0) return t == -1 ? boolean(env, 0) : NULL;
-  return result(env, pfs_bn_stats(t, arr[1].data, m[0], m[1], m[2], arr[2].data, arr[3].data, g_threads), "bnStats");
+  static const int big[] = {1}, small[] = {2, 3};
+  const int t = bn_unpack(env, info, "bnStats", 4, 3, a, m, big, 1, small, 2);
+  BN_UNPACK_RESULT(t);
+  return result(env, pfs_bn_stats(t, a[1].data, m[0], m[1], m[2], a[2].data, a[3].data, g_threads), "bnStats");
 }
 
 /* channelAffine(meta [outer, c, inner], x, scale, shift, out) */
 static napi_value js_channel_affine(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  array arr[5], reordered[4];
+  array a[5];
   int64_t m[3];
-  if (!get_args(env, info, 5, argv, "channelAffine") || !get_arrays(env, argv, 5, arr, "channelAffine") ||
-      !get_meta(env, &arr[0], 3, m, 3, "channelAffine"))
-    return NULL;
-  reordered[0] = arr[1], reordered[1] = arr[4], reordered[2] = arr[2], reordered[3] = arr[3]; /* x, out | scale, shift */
-  const int t = bn_arrays(env, m, reordered, 2, 2, "channelAffine");
-  if (t < 0) return t == -1 ? boolean(env, 0) : NULL;
-  return result(env, pfs_channel_affine(t, arr[1].data, m[0], m[1], m[2], arr[2].data, arr[3].data, arr[4].data, g_threads),
+  static const int big[] = {1, 4}, small[] = {2, 3};
+  const int t = bn_unpack(env, info, "channelAffine", 5, 3, a, m, big, 2, small, 2);
+  BN_UNPACK_RESULT(t);
+  return result(env, pfs_channel_affine(t, a[1].data, m[0], m[1], m[2], a[2].data, a[3].data, a[4].data, g_threads),
                 "channelAffine");
 }
 
 /* bnBackward(meta [outer, c, inner, hasWeight], g, x, mean, invstd, weight, dx, sumG, sumGX); weight is
  * read only when hasWeight is 1 (pass any array of the type otherwise). */
 static napi_value js_bn_backward(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
-  array arr[9], reordered[8];
+  array a[9];
   int64_t m[4];
-  if (!get_args(env, info, 9, argv, "bnBackward") || !get_arrays(env, argv, 9, arr, "bnBackward") ||
-      !get_meta(env, &arr[0], 4, m, 4, "bnBackward"))
-    return NULL;
-  /* g, x, dx | mean, invstd, weight, sumG, sumGX */
-  reordered[0] = arr[1], reordered[1] = arr[2], reordered[2] = arr[6];
-  reordered[3] = arr[3], reordered[4] = arr[4], reordered[5] = arr[5], reordered[6] = arr[7], reordered[7] = arr[8];
-  const int t = bn_arrays(env, m, reordered, 3, 5, "bnBackward");
-  if (t < 0) return t == -1 ? boolean(env, 0) : NULL;
+  static const int big[] = {1, 2, 6}, small[] = {3, 4, 5, 7, 8};
+  const int t = bn_unpack(env, info, "bnBackward", 9, 4, a, m, big, 3, small, 5);
+  BN_UNPACK_RESULT(t);
   return result(env,
-                pfs_bn_backward(t, arr[1].data, arr[2].data, m[0], m[1], m[2], arr[3].data, arr[4].data,
-                                m[3] ? arr[5].data : NULL, arr[6].data, arr[7].data, arr[8].data, g_threads),
+                pfs_bn_backward(t, a[1].data, a[2].data, m[0], m[1], m[2], a[3].data, a[4].data, m[3] ? a[5].data : NULL,
+                                a[6].data, a[7].data, a[8].data, g_threads),
                 "bnBackward");
 }
 
