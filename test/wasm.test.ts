@@ -33,6 +33,9 @@ const ROOT = resolve(here, '../..');
 const WASM_DIR = join(ROOT, 'src/backend/wasm');
 const REBUILD = 'run `node scripts/build-wasm.mjs` (needs clang-16 and lld-16) and commit src/backend/wasm/*.wasm and manifest.json';
 
+/** `pfs info` in a process of its own, with the given environment. */
+const pfsInfo = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [join(ROOT, 'dist/cli/pfs.js'), 'info'], { encoding: 'utf8', env });
+
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 interface Manifest {
@@ -157,7 +160,7 @@ test('PFS_WASM_RELAXED: unset, 1 or 0; anything else is refused', () => {
   assert.equal(relaxedFromEnv('1'), 'on');
   assert.equal(relaxedFromEnv('0'), 'off');
   assert.throws(() => relaxedFromEnv('yes'), /PFS_WASM_RELAXED must be 1 .* or 0 .*, got "yes"/);
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/pfs.js'), 'info'], { encoding: 'utf8', env: { ...process.env, PFS_WASM_RELAXED: 'yes' } });
+  const r = pfsInfo({ ...process.env, PFS_WASM_RELAXED: 'yes' });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /PFS_WASM_RELAXED must be 1/);
 });
@@ -173,10 +176,10 @@ test('by default the relaxed builds load where the engine has relaxed SIMD, and 
   assert.equal(got.loaded, got.engine);
   assert.equal(got.file.endsWith('-relaxed.wasm'), got.engine, got.file);
 
-  const on = spawnSync(process.execPath, [join(ROOT, 'dist/cli/pfs.js'), 'info'], { encoding: 'utf8', env: { ...env, PFS_WASM_RELAXED: '1' } });
+  const on = pfsInfo({ ...env, PFS_WASM_RELAXED: '1' });
   assert.equal(on.status, 0, on.stderr);
   assert.match(on.stdout, /^wasm: available, WebAssembly SIMD128 \(threaded build, relaxed SIMD[,)]/m);
-  const off = spawnSync(process.execPath, [join(ROOT, 'dist/cli/pfs.js'), 'info'], { encoding: 'utf8', env: { ...env, PFS_WASM_RELAXED: '0' } });
+  const off = pfsInfo({ ...env, PFS_WASM_RELAXED: '0' });
   assert.equal(off.status, 0, off.stderr);
   assert.match(off.stdout, /^wasm: available, WebAssembly SIMD128 \(threaded build, relaxed SIMD off \(PFS_WASM_RELAXED=0\)\)/m);
 });
@@ -218,7 +221,7 @@ test("asked for, the relaxed builds load (V8's flag on) and their products and c
 // ------------------------------------------------------------------ selection
 
 test('PFS_BACKEND=wasm selects it, and pfs info says so', () => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/pfs.js'), 'info'], { encoding: 'utf8', env: { ...process.env, PFS_BACKEND: 'wasm' } });
+  const r = pfsInfo({ ...process.env, PFS_BACKEND: 'wasm' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^backend: wasm \(PFS_BACKEND\)$/m);
   assert.equal(r.stderr, '');

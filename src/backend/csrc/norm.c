@@ -7,6 +7,9 @@
 #define PASTE_(a, b) a##b
 #define PASTE(a, b) PASTE_(a, b)
 
+/* What a call does (bn_ctx.kind). */
+enum { BN_STATS, BN_AFFINE, BN_BACKWARD };
+
 /* Below this many values a call runs on one thread. */
 #define PFS_NORM_PARALLEL_MIN (1 << 15)
 
@@ -43,17 +46,17 @@ static int bn(int kind, pfs_dtype t, int64_t outer, int64_t c, int64_t inner, co
 int pfs_bn_stats(pfs_dtype t, const void *x, int64_t outer, int64_t c, int64_t inner, void *mean, void *var,
                  int nthreads) {
   if (outer * inner == 0) return PFS_UNSUPPORTED; /* no values: the reference says what that gives */
-  return bn(0, t, outer, c, inner, x, NULL, NULL, NULL, NULL, mean, var, NULL, nthreads);
+  return bn(BN_STATS, t, outer, c, inner, x, NULL, NULL, NULL, NULL, mean, var, NULL, nthreads);
 }
 
 int pfs_channel_affine(pfs_dtype t, const void *x, int64_t outer, int64_t c, int64_t inner, const void *scale,
                        const void *shift, void *out, int nthreads) {
-  return bn(1, t, outer, c, inner, x, NULL, scale, shift, NULL, out, NULL, NULL, nthreads);
+  return bn(BN_AFFINE, t, outer, c, inner, x, NULL, scale, shift, NULL, out, NULL, NULL, nthreads);
 }
 
 int pfs_bn_backward(pfs_dtype t, const void *g, const void *x, int64_t outer, int64_t c, int64_t inner,
                     const void *mean, const void *invstd, const void *weight, void *dx, void *sum_g, void *sum_gx,
                     int nthreads) {
   if (outer * inner == 0) return PFS_UNSUPPORTED;
-  return bn(2, t, outer, c, inner, x, g, mean, invstd, weight, dx, sum_g, sum_gx, nthreads);
+  return bn(BN_BACKWARD, t, outer, c, inner, x, g, mean, invstd, weight, dx, sum_g, sum_gx, nthreads);
 }

@@ -6,7 +6,7 @@
  */
 
 typedef struct {
-  int kind;
+  int kind; /* BN_STATS, BN_AFFINE or BN_BACKWARD */
   int64_t outer, c, inner;
   const T *x, *g;
   const T *p0, *p1, *p2; /* stats: -; affine: scale, shift; backward: mean, invstd, weight (or NULL) */
@@ -83,11 +83,11 @@ static void FN(bn_task)(void *p, int t, int nt) {
   const double n = (double)k->outer * (double)k->inner;
   for (int64_t ch = lo; ch < hi; ch++) {
     const int64_t at = ch * k->inner;
-    if (k->kind == 0) { /* mean and biased variance, two passes */
+    if (k->kind == BN_STATS) { /* mean and biased variance, two passes */
       const double mean = FN(channel_sum)(k, k->x + at, 0, 0) / n;
       k->out0[ch] = (T)mean;
       k->out1[ch] = (T)(FN(channel_sum)(k, k->x + at, mean, 1) / n);
-    } else if (k->kind == 1) { /* out = x·scale + shift */
+    } else if (k->kind == BN_AFFINE) { /* out = x·scale + shift */
       FN(channel_map)(k, k->x + at, NULL, k->out0 + at, k->p0[ch], 0, 0, k->p1[ch]);
     } else { /* dx = r·w·(g − Σg/n − x̂·Σg·x̂/n), x̂ = (x − m)·r */
       const double m = (double)k->p0[ch], r = (double)k->p1[ch], w = k->p2 ? (double)k->p2[ch] : 1;
