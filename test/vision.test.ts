@@ -22,6 +22,7 @@ import { crossEntropy } from '../src/nn/losses.js';
 import { formatSummary, layerSummary } from '../src/nn/summary.js';
 import { cat } from '../src/ops/shape.js';
 import { SGD } from '../src/optim/sgd.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { noGrad } from '../src/autograd/mode.js';
 import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -206,33 +207,53 @@ describe("at its cpu preset's input size, each net maps a Fashion-MNIST batch to
   }
 });
 
-test('a vision run writes its checkpoint and curves; a resumed run ends exactly where an uninterrupted one does', async () => {
-  // NiN: small, and with dropout, so the resumed run must also continue the dropout masks.
-  const dir = mkdtempSync(join(tmpdir(), 'pfs-vision-'));
-  try {
-    const config: VisionConfig = { ...ninPaper.presets.cpu.config, batch_size: 8, epochs: 2, train_limit: 24, test_limit: 16 };
-    const ctx = (out: string, resume: boolean): RunContext => {
-      mkdirSync(join(dir, out), { recursive: true });
-      return { outDir: join(dir, out), dataDir: dataDir(), seed: 5, resume, quiet: true, log: process.stderr };
-    };
-    const full = await ninPaper.train(config, ctx('full', false));
-    assert.deepEqual(full.files, ['checkpoint.safetensors', 'curves.svg']);
-    assert.equal(full.samples, 48);
-    assert.match(readFileSync(join(dir, 'full', 'curves.svg'), 'utf8'), /<svg [\s\S]*test acc[\s\S]*<\/svg>\s*$/);
-    await ninPaper.train({ ...config, epochs: 1 }, ctx('split', false));
-    const log: string[] = [];
-    const resumed = await ninPaper.train(config, { ...ctx('split', true), log: { write: (s: string) => log.push(s) } as never });
-    assert.match(log.join(''), /resumed from .*checkpoint.safetensors after epoch 1/);
-    assert.equal(resumed.samples, 24, 'the resumed run trains one epoch');
-    const { train_images_per_sec: _a, ...resumedMetrics } = resumed.metrics;
-    const { train_images_per_sec: _b, ...fullMetrics } = full.metrics;
-    assert.deepEqual(resumedMetrics, fullMetrics, 'the same losses and accuracies: the weights, optimiser, shuffles and dropout masks continue from the checkpoint');
-    const evaluated = await ninPaper.evaluate!(config, join(dir, 'full', 'checkpoint.safetensors'), ctx('full', false));
-    assert.equal(evaluated.test_acc, full.metrics.test_acc);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const lrSchedule of ['constant', 'cosine']) {
+  test(`a vision run (lr_schedule ${lrSchedule}) writes its checkpoint and curves; a killed run resumed ends exactly where an uninterrupted one does`, async () => {
+    // NiN: small, and with dropout, so the resumed run must also continue the dropout masks.
+    const dir = mkdtempSync(join(tmpdir(), 'pfs-vision-'));
+    try {
+      const config: VisionConfig = { ...ninPaper.presets.cpu.config, lr_schedule: lrSchedule, batch_size: 8, epochs: 2, train_limit: 24, test_limit: 16 };
+      const ctx = (out: string, resume: boolean): RunContext => {
+        mkdirSync(join(dir, out), { recursive: true });
+        return { outDir: join(dir, out), dataDir: dataDir(), seed: 5, resume, quiet: true, log: process.stderr };
+      };
+      // the lr held by a checkpoint's optimiser state: the one its next step would use
+      const savedLr = async (out: string): Promise<number> => {
+        const model = buildNet(findVisionNet('nin'), config.size, new Generator(0));
+        const optimizer = new SGD(model.parameters(), { lr: 1 });
+        await loadCheckpoint(join(dir, out, 'checkpoint.safetensors'), { model, optimizer });
+        return optimizer.paramGroups[0].lr;
+      };
+      // cosine over the run's 2 epochs of 3 steps: lr·(1 + cos(π·t/6))/2 after t steps
+      const lrAfter = (t: number) => (lrSchedule === 'cosine' ? (config.lr * (1 + Math.cos((Math.PI * t) / 6))) / 2 : config.lr);
+
+      const full = await ninPaper.train(config, ctx('full', false));
+      assert.deepEqual(full.files, ['checkpoint.safetensors', 'curves.svg']);
+      assert.equal(full.samples, 48);
+      assert.match(readFileSync(join(dir, 'full', 'curves.svg'), 'utf8'), /<svg [\s\S]*test acc[\s\S]*<\/svg>\s*$/);
+      assert.ok(Math.abs((await savedLr('full')) - lrAfter(6)) < 1e-12, `lr after the last step: ${await savedLr('full')}`);
+
+      // a run killed as its second epoch ends (before that epoch's checkpoint): epoch 1's is on disk
+      let epochLines = 0;
+      const dying = { write: (s: string) => { if (/test acc/.test(s) && ++epochLines === 2) throw new Error('killed'); } };
+      await assert.rejects(ninPaper.train(config, { ...ctx('split', false), quiet: false, log: dying as never }), /killed/);
+      assert.ok(Math.abs((await savedLr('split')) - lrAfter(3)) < 1e-12, `lr after epoch 1: ${await savedLr('split')}`);
+
+      const log: string[] = [];
+      const resumed = await ninPaper.train(config, { ...ctx('split', true), log: { write: (s: string) => log.push(s) } as never });
+      assert.match(log.join(''), /resumed from .*checkpoint.safetensors after epoch 1/);
+      assert.equal(resumed.samples, 24, 'the resumed run trains one epoch');
+      const { train_images_per_sec: _a, ...resumedMetrics } = resumed.metrics;
+      const { train_images_per_sec: _b, ...fullMetrics } = full.metrics;
+      assert.deepEqual(resumedMetrics, fullMetrics, 'the same losses and accuracies: the weights, optimiser, lr schedule, shuffles and dropout masks continue from the checkpoint');
+      assert.ok(Math.abs((await savedLr('split')) - lrAfter(6)) < 1e-12);
+      const evaluated = await ninPaper.evaluate!(config, join(dir, 'full', 'checkpoint.safetensors'), ctx('full', false));
+      assert.equal(evaluated.test_acc, full.metrics.test_acc);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 test("presets: d2l is the book setup; cpu keeps its lr and batch, takes a smaller input and less training than the book's, on the whole data set", () => {
   const book: Record<string, [number, number, number, number]> = {
@@ -243,6 +264,7 @@ test("presets: d2l is the book setup; cpu keeps its lr and batch, takes a smalle
   for (const net of VISION_NETS) {
     const d2l = PRESETS[net.name].d2l.config;
     assert.deepEqual([d2l.size, d2l.lr, d2l.batch_size, d2l.epochs], book[net.name], net.name);
+    assert.equal(d2l.lr_schedule, 'constant', `${net.name}: the book keeps the lr constant`);
     assert.equal(d2l.train_limit, 0);
     const cpu = PRESETS[net.name].cpu;
     assert.equal(cpu.target?.value, net.name === 'nin' ? 0.85 : 0.88);

@@ -14,12 +14,12 @@ export const alexnetPaper = visionPaper(findVisionNet('alexnet'), {
   presets: {
     d2l: {
       description: "d2l's setup: 224×224 inputs, SGD lr 0.01, batch 128, 10 epochs, Xavier init",
-      config: { size: 224, lr: 0.01, batch_size: 128, epochs: 10, train_limit: 0, test_limit: 0 },
+      config: { size: 224, lr: 0.01, lr_schedule: 'constant', batch_size: 128, epochs: 10, train_limit: 0, test_limit: 0 },
       target: { metric: 'test_acc', direction: 'max', value: 0.879, source: 'd2l printed test acc 0.879' },
     },
     cpu: {
       description: '65×65 inputs (the smallest AlexNet takes), SGD lr 0.01, batch 128, 6 epochs',
-      config: { size: 65, lr: 0.01, batch_size: 128, epochs: 6, train_limit: 0, test_limit: 0 },
+      config: { size: 65, lr: 0.01, lr_schedule: 'constant', batch_size: 128, epochs: 6, train_limit: 0, test_limit: 0 },
       target: { metric: 'test_acc', direction: 'max', value: 0.88, source: 'issue target for the cpu preset' },
     },
   },

@@ -13,12 +13,12 @@ export const ninPaper = visionPaper(findVisionNet('nin'), {
   presets: {
     d2l: {
       description: "d2l's setup: 224×224 inputs, SGD lr 0.1, batch 128, 10 epochs, Xavier init",
-      config: { size: 224, lr: 0.1, batch_size: 128, epochs: 10, train_limit: 0, test_limit: 0 },
+      config: { size: 224, lr: 0.1, lr_schedule: 'constant', batch_size: 128, epochs: 10, train_limit: 0, test_limit: 0 },
       target: { metric: 'test_acc', direction: 'max', value: 0.865, source: 'd2l printed test acc 0.865' },
     },
     cpu: {
       description: '67×67 inputs (the smallest NiN takes), SGD lr 0.1, batch 128, 9 epochs',
-      config: { size: 67, lr: 0.1, batch_size: 128, epochs: 9, train_limit: 0, test_limit: 0 },
+      config: { size: 67, lr: 0.1, lr_schedule: 'constant', batch_size: 128, epochs: 9, train_limit: 0, test_limit: 0 },
       target: { metric: 'test_acc', direction: 'max', value: 0.85, source: 'issue target for the cpu preset' },
     },
   },

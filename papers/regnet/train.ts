@@ -13,12 +13,12 @@ export const regnetPaper = visionPaper(findVisionNet('regnet'), {
   presets: {
     d2l: {
       description: "d2l's setup: 96×96 inputs, SGD lr 0.05, batch 128, 10 epochs, Xavier init",
-      config: { size: 96, lr: 0.05, batch_size: 128, epochs: 10, train_limit: 0, test_limit: 0 },
+      config: { size: 96, lr: 0.05, lr_schedule: 'constant', batch_size: 128, epochs: 10, train_limit: 0, test_limit: 0 },
       // d2l prints no number for RegNetX-32 on Fashion-MNIST: no target
     },
     cpu: {
       description: '28×28 inputs (no resize), SGD lr 0.05, batch 128, 4 epochs',
-      config: { size: 28, lr: 0.05, batch_size: 128, epochs: 4, train_limit: 0, test_limit: 0 },
+      config: { size: 28, lr: 0.05, lr_schedule: 'constant', batch_size: 128, epochs: 4, train_limit: 0, test_limit: 0 },
       target: { metric: 'test_acc', direction: 'max', value: 0.88, source: 'issue target for the cpu preset' },
     },
   },

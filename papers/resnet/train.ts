@@ -13,12 +13,12 @@ export const resnetPaper = visionPaper(findVisionNet('resnet'), {
   presets: {
     d2l: {
       description: "d2l's setup: 96×96 inputs, SGD lr 0.05, batch 256, 10 epochs, Xavier init",
-      config: { size: 96, lr: 0.05, batch_size: 256, epochs: 10, train_limit: 0, test_limit: 0 },
+      config: { size: 96, lr: 0.05, lr_schedule: 'constant', batch_size: 256, epochs: 10, train_limit: 0, test_limit: 0 },
       target: { metric: 'test_acc', direction: 'max', value: 0.919, source: 'd2l printed test acc 0.919' },
     },
     cpu: {
       description: '28×28 inputs (no resize), SGD lr 0.05, batch 256, 3 epochs',
-      config: { size: 28, lr: 0.05, batch_size: 256, epochs: 3, train_limit: 0, test_limit: 0 },
+      config: { size: 28, lr: 0.05, lr_schedule: 'constant', batch_size: 256, epochs: 3, train_limit: 0, test_limit: 0 },
       target: { metric: 'test_acc', direction: 'max', value: 0.88, source: 'issue target for the cpu preset' },
     },
   },

@@ -14,12 +14,12 @@ export const vggPaper = visionPaper(findVisionNet('vgg'), {
   presets: {
     d2l: {
       description: "d2l's setup: 224×224 inputs, SGD lr 0.05, batch 128, 10 epochs, Xavier init",
-      config: { size: 224, lr: 0.05, batch_size: 128, epochs: 10, train_limit: 0, test_limit: 0 },
+      config: { size: 224, lr: 0.05, lr_schedule: 'constant', batch_size: 128, epochs: 10, train_limit: 0, test_limit: 0 },
       target: { metric: 'test_acc', direction: 'max', value: 0.916, source: 'd2l printed test acc 0.916' },
     },
     cpu: {
       description: '32×32 inputs (the smallest VGG takes), SGD lr 0.05, batch 128, 13 epochs',
-      config: { size: 32, lr: 0.05, batch_size: 128, epochs: 13, train_limit: 0, test_limit: 0 },
+      config: { size: 32, lr: 0.05, lr_schedule: 'constant', batch_size: 128, epochs: 13, train_limit: 0, test_limit: 0 },
       target: { metric: 'test_acc', direction: 'max', value: 0.88, source: 'issue target for the cpu preset' },
     },
   },

@@ -15,6 +15,7 @@ import { Dataset, DataLoader, TensorDataset } from '../../src/data/dataset.js';
 import { loadFashionMnist } from '../../src/data/load.js';
 import { resizeBilinear } from '../../src/data/transforms.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
+import { CosineAnnealingLR } from '../../src/optim/schedulers.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/rng.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -31,6 +32,8 @@ export interface VisionConfig {
   /** Input height = width: the 28×28 images are resized to it. */
   size: number;
   lr: number;
+  /** 'constant' (d2l's) or 'cosine': decayed per step from lr to 0 over the run (SGDR without restarts). */
+  lr_schedule: string;
   batch_size: number;
   epochs: number;
   /** Use only the first N training images (0: all 60,000); for quick runs and tests. */
@@ -42,6 +45,7 @@ export interface VisionConfig {
 export const visionSchema: Schema<VisionConfig> = {
   size: { type: 'int', min: 1, max: 1024, help: 'input height = width; the images are resized to it' },
   lr: { type: 'float', min: 0, help: 'SGD learning rate' },
+  lr_schedule: { type: 'choice', choices: ['constant', 'cosine'], help: "'constant' (the book's) or 'cosine': annealed per step from lr to 0 over the epochs" },
   batch_size: { type: 'int', min: 1, help: 'minibatch size (also used for evaluation)' },
   epochs: { type: 'int', min: 1, help: 'passes over the training set' },
   train_limit: { type: 'int', min: 0, help: 'train on the first N images only (0 = all)' },
@@ -111,6 +115,10 @@ export async function trainVision(net: VisionNet, config: VisionConfig, ctx: Run
   const train = fashionMnistLoader('train', config.size, { batchSize: config.batch_size, limit: config.train_limit, dataDir: ctx.dataDir, shuffle });
   const test = fashionMnistLoader('test', config.size, { batchSize: config.batch_size, limit: config.test_limit, dataDir: ctx.dataDir });
 
+  // The schedule counts optimiser steps; it is built before a resume loads the optimiser (so its base lr
+  // is config.lr) and then moved to the steps already done.
+  const schedule = config.lr_schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: config.epochs * train.length }) : undefined;
+
   const ckptPath = join(ctx.outDir, CHECKPOINT);
   const generators = { shuffle, dropout };
   let history: EpochRecord[] = [];
@@ -118,6 +126,7 @@ export async function trainVision(net: VisionNet, config: VisionConfig, ctx: Run
     const state = await loadCheckpoint(ckptPath, { model, optimizer, generators });
     history = state.history as EpochRecord[];
     ctx.log.write(`resumed from ${ckptPath} after epoch ${state.epoch}\n`);
+    schedule?.loadStateDict({ last_epoch: history.length * train.length });
   }
 
   const epochsBefore = history.length;
@@ -125,6 +134,7 @@ export async function trainVision(net: VisionNet, config: VisionConfig, ctx: Run
   const progress = new Progress({ epochs: config.epochs, quiet: ctx.quiet, stream: ctx.log as never, logEvery: 50 });
   history = await fitClassifier({
     net: model, optimizer, train, test, epochs: config.epochs, progress, history,
+    afterStep: schedule && (() => schedule.step()),
     afterEpoch: async (h) => {
       await saveCheckpoint(ckptPath, { model, optimizer, generators }, { epoch: h.length, history: h, config });
       await writeFileAtomic(join(ctx.outDir, CURVES), curves(`${net.title} ${config.size}×${config.size}`, h));

@@ -35,6 +35,8 @@ export interface FitOptions {
   afterEpoch?: (history: EpochRecord[]) => Promise<void>;
   /** Per-batch hook before the optimiser step (e.g. gradient clipping). */
   beforeStep?: () => void;
+  /** Per-batch hook after the optimiser step (e.g. a learning-rate schedule's step()). */
+  afterStep?: () => void;
 }
 
 /** Fraction of correct argmax predictions of `net` (in eval mode) over a loader. */
@@ -68,6 +70,7 @@ export async function fitClassifier(o: FitOptions): Promise<EpochRecord[]> {
       loss.backward();
       o.beforeStep?.();
       o.optimizer.step();
+      o.afterStep?.();
       const b = y.shape[0];
       const l = loss.item();
       lossSum += l * b;
