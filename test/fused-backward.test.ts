@@ -56,6 +56,38 @@ test('conv2d with a bias equals conv2d without one plus the broadcast bias, valu
   assert.throws(() => conv2d(x0, w0, mk([3])), /expected bias of shape \[4\], got \[3\]/);
 });
 
+test('conv2d on a map smaller than its kernel (taps reading only padding cropped off) equals conv2d on the explicitly padded input, values and gradients', () => {
+  const gen = new Generator(9);
+  const mk = (shape: number[]) => Tensor.randn(shape, { generator: gen, dtype: 'float64' });
+  // [x shape, w shape, stride, padding, dilation, groups, the kernel taps left (kh × kw)]
+  const cases: [number[], number[], number, [number, number], number, number, [number, number]][] = [
+    [[2, 3, 1, 1], [4, 3, 3, 3], 1, [1, 1], 1, 1, [1, 1]], // ResNet's last stage at 28×28: a 3×3 conv on a 1×1 map
+    [[2, 4, 2, 2], [6, 4, 5, 5], 1, [2, 2], 1, 1, [3, 3]], // GoogLeNet's 5×5 path on a 2×2 map
+    [[2, 3, 2, 2], [4, 3, 3, 3], 2, [1, 1], 1, 1, [2, 2]], // a stride-2 3×3 conv from 2×2 to 1×1
+    [[1, 2, 2, 3], [3, 2, 3, 3], 1, [2, 2], 2, 1, [1, 3]], // dilation 2: one row of taps left
+    [[2, 4, 1, 2], [4, 2, 3, 5], 1, [1, 2], 1, 2, [1, 3]], // groups, a 3×5 kernel, padding 1×2
+  ];
+  for (const [xs, ws, stride, padding, dilation, groups, [kh, kw]] of cases) {
+    const what = `x [${xs}] w [${ws}] stride ${stride} padding [${padding}] dilation ${dilation} groups ${groups}`;
+    const [x0, w0, b0] = [mk(xs), mk(ws), mk([ws[0]])];
+    const run = (explicit: boolean) => {
+      const [x, w, b] = [x0, w0, b0].map((t) => t.detach().requiresGrad_());
+      const y = explicit
+        ? conv2d(x.pad([padding[1], padding[1], padding[0], padding[0]]), w, b, { stride, dilation, groups })
+        : conv2d(x, w, b, { stride, padding, dilation, groups });
+      y.backward(Tensor.randn(y.shape, { generator: new Generator(1), dtype: 'float64' }));
+      return { y, grads: [x.grad!, w.grad!, b.grad!] };
+    };
+    const cropped = run(false);
+    const explicit = run(true);
+    // the cropped conv reads a (O, C/groups, kh, kw) weight: the narrowed view its graph holds
+    const wIn = cropped.y.gradFn!.inputs[1];
+    assert.deepEqual(wIn.shape, [ws[0], ws[1], kh, kw], `${what}: cropped weight`);
+    close(cropped.y, explicit.y, 1e-12, `${what}: y`);
+    ['dx', 'dw', 'db'].forEach((g, i) => close(cropped.grads[i], explicit.grads[i], 1e-12, `${what}: ${g}`));
+  }
+});
+
 test('sum over adjacent dims (read in place) equals the sum over the same dims of a permuted copy', () => {
   const x = Tensor.randn([3, 4, 5, 2], { generator: new Generator(7), dtype: 'float64' });
   for (const dims of [[0], [1, 2], [2, 3], [0, 1, 2, 3], [1, 3]]) {

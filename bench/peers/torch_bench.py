@@ -323,7 +323,7 @@ def charlm_setup(name):
 # The `cpu` preset of each vision paper (papers/<net>/train.ts): input size, batch size, SGD lr (a JSON
 # literal: test/bench.test.ts reads it and checks it against the presets and bench/workloads.ts).
 VISION = {
-    "vision-alexnet": {"net": "alexnet", "size": 65, "batch": 128, "lr": 0.01},
+    "vision-alexnet": {"net": "alexnet", "size": 65, "batch": 128, "lr": 0.1},
     "vision-vgg": {"net": "vgg", "size": 32, "batch": 128, "lr": 0.05},
     "vision-nin": {"net": "nin", "size": 67, "batch": 128, "lr": 0.1},
     "vision-googlenet": {"net": "googlenet", "size": 28, "batch": 128, "lr": 0.1},

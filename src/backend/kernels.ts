@@ -47,7 +47,12 @@ export interface GemmArgs {
   out: TypedArray;
 }
 
-/** conv2d geometry: input (N, C, H, W), weight (O, C/groups, KH, KW), output (N, O, OH, OW). */
+/**
+ * conv2d geometry: input (N, C, H, W), weight (O, C/groups, KH, KW), output (N, O, OH, OW). Output cell
+ * (oy, ox) reads input row oy·strideH − padH + i·dilationH for kernel row i (columns alike); reads
+ * outside the input are zeros. OH and OW are given, not derived: the padding after the input is
+ * whatever they imply (conv2d crops unused kernel taps, which leaves it uneven).
+ */
 export interface Conv2dGeom {
   n: number; c: number; h: number; w: number;
   o: number; kh: number; kw: number;

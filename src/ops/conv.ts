@@ -22,6 +22,26 @@ function requireNCHW(x: Tensor, op: string): void {
   if (x.ndim !== 4) throw new RangeError(`${op}: expected input of shape (N, C, H, W), got ${shapeStr(x.shape)}`);
 }
 
+/**
+ * The kernel taps [lo, hi) along one axis that read the input at some output position: tap i of output
+ * position o reads index o·stride − pad + i·dilation, and a tap that reads only padding multiplies
+ * zeros. Deep in a net on small images the map is smaller than the kernel (a 3×3 conv on a 1×1 map
+ * reads through its centre tap only), and there cropping the kernel to these taps skips that work.
+ */
+function usedTaps(size: number, k: number, stride: number, pad: number, dilation: number, out: number): [number, number] {
+  let lo = k;
+  let hi = 0;
+  for (let i = 0; i < k; i++) {
+    const first = i * dilation - pad; // the index tap i reads at o = 0
+    const o = first >= 0 ? 0 : Math.ceil(-first / stride); // the first o at which it is ≥ 0
+    if (o < out && o * stride + first < size) {
+      lo = Math.min(lo, i);
+      hi = i + 1;
+    }
+  }
+  return [lo, hi];
+}
+
 export interface Conv2dOptions {
   stride?: Pair;
   padding?: Pair;
@@ -56,7 +76,22 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const hasBias = bias !== undefined && bias !== null;
   if (hasBias && (bias.ndim !== 1 || bias.shape[0] !== o)) throw new RangeError(`conv2d: expected bias of shape [${o}], got ${shapeStr(bias.shape)}`);
   if (hasBias && bias.dtype !== x.dtype) throw new TypeError(`conv2d: input is ${x.dtype} but bias is ${bias.dtype}`);
-  const g: Conv2dGeom = { n, c, h, w, o, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW, groups };
+  let g: Conv2dGeom = { n, c, h, w, o, kh, kw, oh, ow, strideH, strideW, padH, padW, dilationH, dilationW, groups };
+  // Crop the kernel to the taps that read the input: the same result, and the cropped-off weights get
+  // the zero gradient they have (narrow's backward). Skipped where the crop would need negative padding.
+  const [i0, i1] = usedTaps(h, kh, strideH, padH, dilationH, oh);
+  const [j0, j1] = usedTaps(w, kw, strideW, padW, dilationW, ow);
+  if ((i0 > 0 || i1 < kh || j0 > 0 || j1 < kw) && i0 < i1 && j0 < j1 && i0 * dilationH <= padH && j0 * dilationW <= padW) {
+    weight = weight.narrow(2, i0, i1 - i0).narrow(3, j0, j1 - j0);
+    g = { ...g, kh: i1 - i0, kw: j1 - j0, padH: padH - i0 * dilationH, padW: padW - j0 * dilationW };
+  }
+  return convKernel(x, weight, bias ?? null, g);
+}
+
+/** conv2d's forward and backward through the kernels, on checked arguments. */
+function convKernel(x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeom): Tensor {
+  const { n, o, oh, ow } = g;
+  const hasBias = bias !== null;
   const out = empty([n, o, oh, ow], x.dtype);
   K.conv2d(contiguousData(x), contiguousData(weight), g, out.storage.data);
   if (hasBias) {
