@@ -27,6 +27,7 @@ import { noGrad } from '../src/autograd/mode.js';
 import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { alexnetPaper } from '../papers/alexnet/train.js';
+import { deadLogits } from '../papers/nin/deadlogits.js';
 import { ninPaper } from '../papers/nin/train.js';
 import { buildNet, ResizedImages, VisionConfig } from '../papers/vision/train.js';
 import { findVisionNet, VISION_NETS } from '../papers/vision/nets.js';
@@ -254,6 +255,13 @@ for (const lrSchedule of ['constant', 'cosine']) {
     }
   });
 }
+
+test('NiN at init (seed 0, 67×67): the logits that are 0 for all of the first 250 test images include the six found over 2,000', () => {
+  // papers/nin/deadlogits.ts; papers/vision/README.md says why these dead units matter
+  const dead = deadLogits(67, 0, 250, dataDir());
+  for (const k of [0, 1, 3, 6, 8, 9]) assert.ok(dead.includes(k), `class ${k} among ${dead}`);
+  assert.ok(dead.length < 10, 'some logit is alive');
+});
 
 test("presets: d2l is the book setup; cpu keeps its batch, says its lr, takes a smaller input and less training than the book's, on the whole data set", () => {
   const book: Record<string, [number, number, number, number]> = {
