@@ -8,17 +8,12 @@
  */
 import '../../src/backend/auto.js';
 import { noGrad } from '../../src/autograd/mode.js';
-import { Generator } from '../../src/tensor/rng.js';
 import { findVisionNet } from '../vision/nets.js';
-import { buildNet, fashionMnistLoader } from '../vision/train.js';
+import { fashionMnistLoader, seededNet } from '../vision/train.js';
 
 /** The classes whose logit is 0 for each of the first `images` test images, for the net of `seed`. */
 export function deadLogits(size: number, seed: number, images: number, dataDir?: string): number[] {
-  // the same draws as trainVision: shuffle and dropout generators first, then the init
-  const g = new Generator(seed);
-  g.nextUint32();
-  const dropout = new Generator(g.nextUint32());
-  const net = buildNet(findVisionNet('nin'), size, g, dropout);
+  const net = seededNet(findVisionNet('nin'), size, seed).model; // the net `pfs train nin --seed` starts from
   net.eval();
   const alive = new Array<boolean>(10).fill(false);
   noGrad(() => {

@@ -101,14 +101,20 @@ export function buildNet(net: VisionNet, size: number, g: Generator, dropout?: G
   return model;
 }
 
-/** Train `net` with `config`; writes the checkpoint (after every epoch) and the curves into ctx.outDir. */
-export async function trainVision(net: VisionNet, config: VisionConfig, ctx: RunContext): Promise<RunResult> {
-  // One seed: the shuffles and the dropout masks draw from generators seeded by g's first two draws,
-  // then the init draws from g.
-  const g = new Generator(ctx.seed);
+/**
+ * The net of a run seeded `seed` and the generators of its shuffles and dropout masks. One seed: those
+ * generators are seeded by its generator's first two draws, then the init draws from it.
+ */
+export function seededNet(net: VisionNet, size: number, seed: number): { model: Classifier; shuffle: Generator; dropout: Generator } {
+  const g = new Generator(seed);
   const shuffle = new Generator(g.nextUint32());
   const dropout = new Generator(g.nextUint32());
-  const model = buildNet(net, config.size, g, dropout);
+  return { model: buildNet(net, size, g, dropout), shuffle, dropout };
+}
+
+/** Train `net` with `config`; writes the checkpoint (after every epoch) and the curves into ctx.outDir. */
+export async function trainVision(net: VisionNet, config: VisionConfig, ctx: RunContext): Promise<RunResult> {
+  const { model, shuffle, dropout } = seededNet(net, config.size, ctx.seed);
   const optimizer = new SGD(model.parameters(), { lr: config.lr });
 
   await ensureDataset('fashion-mnist', { dataDir: ctx.dataDir });
