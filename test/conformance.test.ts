@@ -458,6 +458,15 @@ for (const name of fast) {
         [0, 4, 4, 2, 2, [2, 2], [0, 0], true],
         [128, 28, 28, 3, 3, [2, 2], [1, 1], false],
         [1, 2, 1100, 2, 2, [2, 2], [0, 0], true], // rows too wide for the C avg pool: left to ref
+        // small planes, which the C max pool takes several at a time (one per vector lane), with plane
+        // counts that leave some over; the 600 planes split between two threads
+        [37, 4, 4, 3, 3, [1, 1], [1, 1], true],
+        [41, 2, 2, 3, 3, [1, 1], [1, 1], true],
+        [35, 1, 1, 3, 3, [1, 1], [1, 1], true],
+        [34, 7, 7, 3, 3, [2, 2], [1, 1], true],
+        [19, 6, 5, 3, 2, [2, 1], [1, 0], true],
+        [17, 16, 16, 2, 2, [2, 2], [0, 0], true],
+        [600, 4, 4, 3, 3, [1, 1], [1, 1], true],
       ];
       for (const dtype of FLOATS) {
         for (const [planes, h, w, kh, kw, [sh, sw], [ph, pw], countIncludePad] of cases) {

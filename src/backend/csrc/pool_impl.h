@@ -2,7 +2,8 @@
  * Max and average pooling for one element type (T, FN as in conv_impl.h), following the reference
  * kernels of src/backend/ref: windows are clipped to the input (padded cells are skipped), max
  * pooling keeps the first maximum and lets a NaN win, average pooling divides by PyTorch's divisor.
- * Threads take whole planes.
+ * Threads take whole planes. V, VI and VL (simd.h's vector of T, the integer vector of as many lanes,
+ * and that number of lanes) are defined with T.
  */
 
 /* The span [lo, hi) of input rows (or columns) under output row o: its window clipped to the
@@ -59,6 +60,42 @@ static void FN(max_plane)(const pfs_pool_geom *g, const T *x, T *out, int32_t *a
 }
 
 /*
+ * Max pool over VL planes at once (planes of at most PFS_POOL_SMALL cells), one vector lane per
+ * plane: small planes (GoogLeNet's end in 4×4, 2×2 and 1×1 maps) have too few outputs per plane for
+ * anything else to pay. The planes' cells are first copied lane-interleaved (cell j of every plane
+ * in one vector), then each window is a run of vector compare-selects with max_plane's rule: a lane
+ * takes a cell that is greater than its best so far, or the first NaN (once its best is NaN nothing
+ * replaces it); its index starts at the window's first cell, as in max_plane.
+ */
+static void FN(max_lanes)(const pfs_pool_geom *g, const T *x, T *out, int32_t *am) {
+  const int64_t HW = g->h * g->w, OHW = g->oh * g->ow;
+  T cells[PFS_POOL_SMALL * VL];
+  for (int64_t j = 0; j < HW; j++)
+    for (int l = 0; l < VL; l++) cells[j * VL + l] = x[l * HW + j];
+  for (int64_t oy = 0; oy < g->oh; oy++) {
+    const FN(span) ry = FN(span_of)(oy, g->stride_h, g->pad_h, g->kh, g->h);
+    for (int64_t ox = 0; ox < g->ow; ox++) {
+      const FN(span) rx = FN(span_of)(ox, g->stride_w, g->pad_w, g->kw, g->w);
+      V best = V_SPLAT(-INFINITY);
+      VI besti = (VI){0} + (int32_t)(ry.lo < ry.hi && rx.lo < rx.hi ? ry.lo * g->w + rx.lo : 0);
+      for (int64_t iy = ry.lo; iy < ry.hi; iy++) {
+        for (int64_t ix = rx.lo; ix < rx.hi; ix++) {
+          const V v = V_LOAD(cells + (iy * g->w + ix) * VL);
+          const VI take = (VI)(v > best) | ((VI)(v != v) & (VI)(best == best));
+          best = V_SELECT(take, v, best);
+          besti = (take & ((VI){0} + (int32_t)(iy * g->w + ix))) | (~take & besti);
+        }
+      }
+      const int64_t o = oy * g->ow + ox;
+      for (int l = 0; l < VL; l++) {
+        out[l * OHW + o] = best[l];
+        am[l * OHW + o] = (int32_t)besti[l];
+      }
+    }
+  }
+}
+
+/*
  * Avg pool over one plane (forward, or backward when `bwd`), the divisor as PyTorch's: the window
  * clipped to the padded input when count_include_pad, else the cells inside the input.
  * Per output row, the window's input rows are first added into one row (a vectorisable loop),
@@ -104,19 +141,24 @@ static void FN(pool_task)(void *p, int t, int nt) {
   const pfs_pool_geom *g = s->g;
   const int64_t lo = g->planes * t / nt, hi = g->planes * (t + 1) / nt;
   const int64_t HW = g->h * g->w, OHW = g->oh * g->ow;
-  for (int64_t pl = lo; pl < hi; pl++) {
+  int64_t pl = lo;
+  if (s->kind == FN(MAXF) && HW <= PFS_POOL_SMALL)
+    for (; pl + VL <= hi; pl += VL) FN(max_lanes)(g, s->in + pl * HW, s->out + pl * OHW, s->argmax_out + pl * OHW);
+  if (s->kind == FN(MAXB)) { /* these planes' cells are zeroed at once, then each maximum adds its gradient */
+    memset(s->out + lo * HW, 0, sizeof(T) * (size_t)((hi - lo) * HW));
+    for (; pl < hi; pl++) {
+      T *dx = s->out + pl * HW;
+      const T *dy = s->in + pl * OHW;
+      const int32_t *am = s->argmax_in + pl * OHW;
+      for (int64_t i = 0; i < OHW; i++) dx[am[i]] += dy[i];
+    }
+  }
+  for (; pl < hi; pl++) {
     switch (s->kind) {
       case FN(MAXF): FN(max_plane)(g, s->in + pl * HW, s->out + pl * OHW, s->argmax_out + pl * OHW); break;
-      case FN(MAXB): {
-        T *dx = s->out + pl * HW;
-        const T *dy = s->in + pl * OHW;
-        const int32_t *am = s->argmax_in + pl * OHW;
-        memset(dx, 0, sizeof(T) * (size_t)HW);
-        for (int64_t i = 0; i < OHW; i++) dx[am[i]] += dy[i];
-        break;
-      }
       case FN(AVGF): FN(avg_plane)(g, s->in + pl * HW, s->out + pl * OHW, 0); break;
-      default: FN(avg_plane)(g, s->in + pl * OHW, s->out + pl * HW, 1); break; /* AVGB */
+      case FN(AVGB): FN(avg_plane)(g, s->in + pl * OHW, s->out + pl * HW, 1); break;
+      default: break; /* MAXB: done above */
     }
   }
 }
