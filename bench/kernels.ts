@@ -2,6 +2,7 @@
  * Kernel timings per backend: median milliseconds of
  *   - gemm n×n×n for n = 256, 512, 1024 (and its GFLOP/s),
  *   - LeNet's two convolutions at batch 256, forward / input gradient / weight gradient,
+ *   - the max poolings of one GoogLeNet step at 28×28, batch 128 (its 13 pool shapes), forward and backward,
  *   - one LeNet training step at batch 256 (forward, backward, SGD update; papers/lenet).
  *
  *   npx tsc -p . && node dist/bench/kernels.js [--backends ref,native] [--quick]
@@ -14,7 +15,7 @@
 import { loadavg } from 'node:os';
 import { K, availableBackends, useBackend } from '../src/backend/registry.js';
 import { nativeStatus } from '../src/backend/auto.js';
-import type { Conv2dGeom } from '../src/backend/kernels.js';
+import type { Conv2dGeom, Pool2dGeom } from '../src/backend/kernels.js';
 import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { crossEntropy } from '../src/nn/index.js';
@@ -84,6 +85,28 @@ function convBench(backend: string, name: string, geo: Conv2dGeom): void {
   row(backend, `${name} dw`, time(() => K.conv2dBackwardWeight(dy, x, geo, dw)));
 }
 
+/**
+ * GoogLeNet's max poolings at 28×28 (papers/googlenet, batch 128): [channels, input size, kernel,
+ * stride] with padding 1, in the order a forward pass meets them: the 3×3/2 pools between stages and
+ * the 3×3/1 pool of every Inception block. Most planes are tiny (4×4, 2×2, 1×1).
+ */
+const GOOGLENET_POOLS: [number, number, number, number][] = [
+  [64, 14, 3, 2], [192, 7, 3, 2], [192, 4, 3, 1], [256, 4, 3, 1], [480, 4, 3, 2], [480, 2, 3, 1], [512, 2, 3, 1],
+  [512, 2, 3, 1], [512, 2, 3, 1], [528, 2, 3, 1], [832, 2, 3, 2], [832, 1, 3, 1], [832, 1, 3, 1],
+];
+
+function googlenetPools(backend: string): void {
+  const shapes = GOOGLENET_POOLS.map(([c, h, k, s]) => {
+    const o = Math.floor((h + 2 - k) / s) + 1;
+    const geom: Pool2dGeom = { planes: 128 * c, h, w: h, oh: o, ow: o, kh: k, kw: k, strideH: s, strideW: s, padH: 1, padW: 1, countIncludePad: true };
+    const x = randn(geom.planes * h * h);
+    const n = geom.planes * o * o;
+    return { geom, x, out: new Float32Array(n), argmax: new Int32Array(n), dy: randn(n), dx: new Float32Array(x.length) };
+  });
+  row(backend, 'GoogLeNet 28×28 max pools, batch 128, fwd', time(() => shapes.forEach((p) => K.maxPool2d(p.x, p.geom, p.out, p.argmax))));
+  row(backend, 'GoogLeNet 28×28 max pools, batch 128, bwd', time(() => shapes.forEach((p) => K.maxPool2dBackward(p.dy, p.argmax, p.geom, p.dx))));
+}
+
 function lenetStep(backend: string): void {
   const gen = new Generator(1);
   const net = lenet(gen);
@@ -106,5 +129,6 @@ for (const backend of backends) {
   const slow = backend === 'ref';
   for (const n of [256, 512, 1024]) if (!(slow && quick && n > 512)) gemmBench(backend, n);
   for (const [name, geo] of LENET_CONVS) convBench(backend, name, geo);
+  googlenetPools(backend);
   if (!(slow && quick)) lenetStep(backend);
 }

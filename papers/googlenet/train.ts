@@ -10,7 +10,7 @@ import { visionPaper } from '../vision/train.js';
 
 export const googlenetPaper = visionPaper(findVisionNet('googlenet'), {
   cites: 'Szegedy et al. 2015',
-  status: 'cpu preset run twice: test acc 0.883 both times (target 0.88 met), in 29.5 and 30.6 min with 2 threads (at the 30-minute line); d2l preset not run; see papers/googlenet/README.md',
+  status: 'cpu preset run three times: test acc 0.883 each time (target 0.88 met), in 30.6, 29.5 and 30.3 min with 2 threads (at the 30-minute line; the last with a step 8-14% faster, on a slower day); d2l preset not run; see papers/googlenet/README.md',
   presets: {
     d2l: {
       description: "d2l's setup: 96×96 inputs, SGD lr 0.1, batch 128, 10 epochs, Xavier init",
