@@ -13,7 +13,8 @@
  * A 1×1 kernel with stride 1 and no padding needs no patch matrix: col is the input itself.
  *
  * Threads take whole images; with fewer images than threads, the products themselves are split.
- * Where one image's product would be narrow, a thread multiplies several images at once (below).
+ * Where one image's product would be narrow, a thread multiplies several images at once (below);
+ * where an image is a single cell, one product takes the whole batch (conv_cells).
  */
 
 /* Whether the patch matrix is the input itself. */
@@ -188,12 +189,35 @@ static void FN(conv_task)(void *p, int t, int nt) {
   pfs_free(buf);
 }
 
+/*
+ * A 1×1 kernel on 1×1 maps (deep in a net at a small input; after conv2d's cropping, any kernel
+ * there): an image is one row of C input and O output cells, so the batch is an (N × C) matrix and
+ * each pass is one product over all the images, which splits it between the threads itself:
+ *     forward  y (N × O) = x (N × C) · Wᵀ,   input gradient  dx (N × C) = dy (N × O) · W,
+ *     weight gradient  dW (O × C) = dyᵀ (O × N) · x.
+ */
+static int FN(conv_cells)(const FN(conv_ctx) *s, int nthreads) {
+  const pfs_conv_geom *g = s->g;
+  const int64_t N = g->n, C = g->c, O = g->o;
+  if (s->kind == FN(FWD)) {
+    const MAT y = {N, O, C, s->x, C, 1, s->w, 1, C, s->out, O, 0};
+    return MATMUL(&y, nthreads);
+  }
+  if (s->kind == FN(BWD_INPUT)) {
+    const MAT d = {N, C, O, s->dy, O, 1, s->w, C, 1, s->out, C, 0};
+    return MATMUL(&d, nthreads);
+  }
+  const MAT d = {O, C, N, s->dy, 1, O, s->x, C, 1, s->out, C, 0};
+  return MATMUL(&d, nthreads);
+}
+
 static int FN(conv_run)(FN(conv_ctx) *s, int nthreads) {
   const pfs_conv_geom *g = s->g;
   const double work = (double)g->n * (double)g->o * (double)(g->oh * g->ow) * (double)(g->c / g->groups) *
                       (double)(g->kh * g->kw);
   int nt = nthreads > PFS_CONV_MAX_THREADS ? PFS_CONV_MAX_THREADS : nthreads;
   if (work < PFS_CONV_PARALLEL_MIN) nt = 1;
+  if (FN(pointwise)(g) && g->h == 1 && g->w == 1 && g->groups == 1 && g->n > 0) return FN(conv_cells)(s, nt);
   s->status = PFS_OK;
   if (g->n >= nt) {
     s->inner_threads = 1;
