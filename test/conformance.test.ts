@@ -419,10 +419,15 @@ for (const name of fast) {
         [9, 8, 6, 6, 6, 1, 1, [1, 1], [0, 0], [1, 1], 2], // 1×1 and groups, 8 images a product
         [5, 8, 4, 4, 16, 1, 1, [2, 2], [0, 0], [1, 1], 1], // ResNet's strided projection
         [6, 16, 1, 1, 8, 3, 3, [1, 1], [1, 1], [1, 1], 1], // a 1×1 map: one column per image
-        // a 1×1 map and a 1×1 kernel: one product for the whole batch (and with groups: per image)
+        // a 1×1 kernel on maps of up to 16 cells: one product per cell for the whole batch (with
+        // groups, or on 5×5 maps: images side by side as above)
         [6, 16, 1, 1, 8, 1, 1, [1, 1], [0, 0], [1, 1], 1],
         [128, 96, 1, 1, 40, 1, 1, [1, 1], [0, 0], [1, 1], 1],
         [6, 16, 1, 1, 8, 1, 1, [1, 1], [0, 0], [1, 1], 2],
+        [7, 12, 2, 2, 10, 1, 1, [1, 1], [0, 0], [1, 1], 1],
+        [5, 8, 4, 4, 6, 1, 1, [1, 1], [0, 0], [1, 1], 1],
+        [64, 64, 2, 2, 48, 1, 1, [1, 1], [0, 0], [1, 1], 1],
+        [3, 4, 2, 3, 5, 1, 1, [1, 1], [0, 0], [1, 1], 1],
       ];
       for (const dtype of FLOATS) {
         for (const [n, c, h, w, o, kh, kw, [sh, sw], [ph, pw], [dh, dw], groups] of cases) {
