@@ -419,8 +419,8 @@ for (const name of fast) {
         [9, 8, 6, 6, 6, 1, 1, [1, 1], [0, 0], [1, 1], 2], // 1×1 and groups, 8 images a product
         [5, 8, 4, 4, 16, 1, 1, [2, 2], [0, 0], [1, 1], 1], // ResNet's strided projection
         [6, 16, 1, 1, 8, 3, 3, [1, 1], [1, 1], [1, 1], 1], // a 1×1 map: one column per image
-        // a 1×1 kernel on maps of up to 16 cells: one product per cell for the whole batch (with
-        // groups, or on 5×5 maps: images side by side as above)
+        // a 1×1 kernel on a 1×1 map: one product for the whole batch (with groups: per image); on
+        // small maps, images side by side as above
         [6, 16, 1, 1, 8, 1, 1, [1, 1], [0, 0], [1, 1], 1],
         [128, 96, 1, 1, 40, 1, 1, [1, 1], [0, 0], [1, 1], 1],
         [6, 16, 1, 1, 8, 1, 1, [1, 1], [0, 0], [1, 1], 2],

@@ -14,7 +14,7 @@
  *
  * Threads take whole images; with fewer images than threads, the products themselves are split.
  * Where one image's product would be narrow, a thread multiplies several images at once (below);
- * where a 1×1 kernel meets small maps, each cell's product takes the whole batch (conv_cells).
+ * where an image is a single cell, one product takes the whole batch (conv_cells).
  */
 
 /* Whether the patch matrix is the input itself. */
@@ -190,43 +190,25 @@ static void FN(conv_task)(void *p, int t, int nt) {
 }
 
 /*
- * A 1×1 kernel (stride 1, no padding) on small maps: deep in a net at a small input (GoogLeNet's
- * Inception blocks at 28×28 end on 4×4, 2×2 and 1×1 maps; after conv2d's cropping, any kernel on a
- * 1×1 map is one). Cell p of every image's planes makes an (N × C) matrix x_p (rows C·P apart,
- * columns P apart), so each pass is P products over the whole batch, each split between the threads
- * by the product itself:
- *     forward          y_p (N × O) = x_p (N × C) · Wᵀ
- *     input gradient   dx_p (N × C) = dy_p (N × O) · W
- *     weight gradient  dW (O × C) = Σ_p dy_pᵀ (O × N) · x_p
- * y_p and dx_p are made whole and then laid into their cells (written straight when P = 1).
+ * A 1×1 kernel on 1×1 maps (deep in a net at a small input; after conv2d's cropping, any kernel
+ * there): an image is one row of C input and O output cells, so the batch is an (N × C) matrix and
+ * each pass is one product over all the images, which splits it between the threads itself:
+ *     forward  y (N × O) = x (N × C) · Wᵀ,   input gradient  dx (N × C) = dy (N × O) · W,
+ *     weight gradient  dW (O × C) = dyᵀ (O × N) · x.
  */
-#define PFS_CONV_CELLS_MAX 16
-
 static int FN(conv_cells)(const FN(conv_ctx) *s, int nthreads) {
   const pfs_conv_geom *g = s->g;
-  const int64_t N = g->n, C = g->c, O = g->o, P = g->h * g->w;
-  if (s->kind == FN(BWD_WEIGHT)) {
-    for (int64_t p = 0; p < P; p++) {
-      const MAT d = {O, C, N, s->dy + p, P, O * P, s->x + p, C * P, P, s->out, C, p > 0};
-      const int st = MATMUL(&d, nthreads);
-      if (st != PFS_OK) return st;
-    }
-    return PFS_OK;
+  const int64_t N = g->n, C = g->c, O = g->o;
+  if (s->kind == FN(FWD)) {
+    const MAT y = {N, O, C, s->x, C, 1, s->w, 1, C, s->out, O, 0};
+    return MATMUL(&y, nthreads);
   }
-  const int fwd = s->kind == FN(FWD);
-  const int64_t cols = fwd ? O : C; /* y's or dx's planes per image */
-  T *tmp = P == 1 ? s->out : pfs_alloc(sizeof(T) * (size_t)(N * cols));
-  if (!tmp) return PFS_ENOMEM;
-  int st = PFS_OK;
-  for (int64_t p = 0; p < P && st == PFS_OK; p++) {
-    const MAT y = {N, O, C, s->x + p, C * P, P, s->w, 1, C, tmp, O, 0};
-    const MAT d = {N, C, O, s->dy + p, O * P, P, s->w, C, 1, tmp, C, 0};
-    st = MATMUL(fwd ? &y : &d, nthreads);
-    if (P > 1)
-      for (int64_t i = 0; i < N * cols; i++) s->out[i * P + p] = tmp[i];
+  if (s->kind == FN(BWD_INPUT)) {
+    const MAT d = {N, C, O, s->dy, O, 1, s->w, C, 1, s->out, C, 0};
+    return MATMUL(&d, nthreads);
   }
-  if (P > 1) pfs_free(tmp);
-  return st;
+  const MAT d = {O, C, N, s->dy, 1, O, s->x, C, 1, s->out, C, 0};
+  return MATMUL(&d, nthreads);
 }
 
 static int FN(conv_run)(FN(conv_ctx) *s, int nthreads) {
@@ -235,8 +217,7 @@ static int FN(conv_run)(FN(conv_ctx) *s, int nthreads) {
                       (double)(g->kh * g->kw);
   int nt = nthreads > PFS_CONV_MAX_THREADS ? PFS_CONV_MAX_THREADS : nthreads;
   if (work < PFS_CONV_PARALLEL_MIN) nt = 1;
-  const int64_t cells = g->h * g->w;
-  if (FN(pointwise)(g) && cells >= 1 && cells <= PFS_CONV_CELLS_MAX && g->groups == 1 && g->n > 0) return FN(conv_cells)(s, nt);
+  if (FN(pointwise)(g) && g->h == 1 && g->w == 1 && g->groups == 1 && g->n > 0) return FN(conv_cells)(s, nt);
   s->status = PFS_OK;
   if (g->n >= nt) {
     s->inner_threads = 1;
