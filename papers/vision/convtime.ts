@@ -9,11 +9,7 @@
 import '../../src/backend/auto.js';
 import { K } from '../../src/backend/registry.js';
 import type { Conv2dGeom } from '../../src/backend/kernels.js';
-import { crossEntropy } from '../../src/nn/losses.js';
-import { SGD } from '../../src/optim/sgd.js';
-import { Generator } from '../../src/tensor/rng.js';
-import { Tensor } from '../../src/tensor/tensor.js';
-import { findVisionNet } from './nets.js';
+import { randomTrainStep } from './steptime.js';
 
 export interface ConvTime {
   kernel: string;
@@ -41,16 +37,10 @@ export function convTimes(name: string, size: number, batch: number, steps: numb
     };
   });
   try {
-    const g = new Generator(0);
-    const net = findVisionNet(name).build({ size, generator: g, dropout: g });
-    const opt = new SGD(net.parameters(), { lr: 0.01 });
-    const x = Tensor.rand([batch, 1, size, size], { generator: g });
-    const y = Tensor.from(Array.from({ length: batch }, (_, i) => i % 10), { dtype: 'int32' });
+    const step = randomTrainStep(name, size, batch);
     for (let s = 0; s <= steps; s++) {
-      on = s > 0;
-      opt.zeroGrad();
-      crossEntropy(net.forward(x), y).backward();
-      opt.step();
+      on = s > 0; // step 0 warms up
+      step();
     }
   } finally {
     kernels.forEach((kernel, i) => (K[kernel] = saved[i]));

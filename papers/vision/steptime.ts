@@ -18,21 +18,29 @@ export interface StepTime {
   cpuMs: number;
 }
 
-export function stepTimes(name: string, size: number, batch: number, steps: number): StepTime[] {
+/** One training step of the net (forward, cross-entropy, backward, SGD update) on a fixed batch of random images. */
+export function randomTrainStep(name: string, size: number, batch: number): () => void {
   const g = new Generator(0);
   const net = findVisionNet(name).build({ size, generator: g, dropout: g });
   const opt = new SGD(net.parameters(), { lr: 0.01 });
   const x = Tensor.rand([batch, 1, size, size], { generator: g });
   const y = Tensor.from(Array.from({ length: batch }, (_, i) => i % 10), { dtype: 'int32' });
-  const times: StepTime[] = [];
-  for (let s = 0; s <= steps; s++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
+  return () => {
     const loss = crossEntropy(net.forward(x), y);
     opt.zeroGrad();
     loss.backward();
     opt.step();
     loss.item();
+  };
+}
+
+export function stepTimes(name: string, size: number, batch: number, steps: number): StepTime[] {
+  const step = randomTrainStep(name, size, batch);
+  const times: StepTime[] = [];
+  for (let s = 0; s <= steps; s++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    step();
     const c = process.cpuUsage(c0);
     if (s > 0) times.push({ wallMs: performance.now() - t0, cpuMs: (c.user + c.system) / 1000 }); // step 0 warms up
   }
