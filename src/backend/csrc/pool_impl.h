@@ -141,24 +141,24 @@ static void FN(pool_task)(void *p, int t, int nt) {
   const pfs_pool_geom *g = s->g;
   const int64_t lo = g->planes * t / nt, hi = g->planes * (t + 1) / nt;
   const int64_t HW = g->h * g->w, OHW = g->oh * g->ow;
-  int64_t pl = lo;
-  if (s->kind == FN(MAXF) && HW <= PFS_POOL_SMALL)
-    for (; pl + VL <= hi; pl += VL) FN(max_lanes)(g, s->in + pl * HW, s->out + pl * OHW, s->argmax_out + pl * OHW);
   if (s->kind == FN(MAXB)) { /* these planes' cells are zeroed at once, then each maximum adds its gradient */
     memset(s->out + lo * HW, 0, sizeof(T) * (size_t)((hi - lo) * HW));
-    for (; pl < hi; pl++) {
+    for (int64_t pl = lo; pl < hi; pl++) {
       T *dx = s->out + pl * HW;
       const T *dy = s->in + pl * OHW;
       const int32_t *am = s->argmax_in + pl * OHW;
       for (int64_t i = 0; i < OHW; i++) dx[am[i]] += dy[i];
     }
+    return;
   }
+  int64_t pl = lo;
+  if (s->kind == FN(MAXF) && HW <= PFS_POOL_SMALL) /* VL planes at a time, the rest one by one below */
+    for (; pl + VL <= hi; pl += VL) FN(max_lanes)(g, s->in + pl * HW, s->out + pl * OHW, s->argmax_out + pl * OHW);
   for (; pl < hi; pl++) {
     switch (s->kind) {
       case FN(MAXF): FN(max_plane)(g, s->in + pl * HW, s->out + pl * OHW, s->argmax_out + pl * OHW); break;
       case FN(AVGF): FN(avg_plane)(g, s->in + pl * HW, s->out + pl * OHW, 0); break;
-      case FN(AVGB): FN(avg_plane)(g, s->in + pl * OHW, s->out + pl * HW, 1); break;
-      default: break; /* MAXB: done above */
+      default: FN(avg_plane)(g, s->in + pl * OHW, s->out + pl * HW, 1); break; /* AVGB */
     }
   }
 }
