@@ -12,7 +12,12 @@ steps), as `--lr_schedule cosine` does. Float32 throughout (TF32 off).
 
 Usage:
   PFS_DATA_DIR=../shared/data python3 papers/vision/sweep_torch.py OUT.jsonl WORKERS RUN...
-  RUN = net:size:lr:schedule:epochs:seed[:batch=128], e.g. nin:67:0.1:cosine:9:0
+  RUN = net:size:lr:schedule:epochs:seed[:batch=N][:init=I], e.g. nin:67:0.1:cosine:9:0 or
+        nin:67:0.1:cosine:9:0:init=kaiming
+  batch: 128 unless given. init: how the conv and dense weights are drawn (biases always as PyTorch's
+  default init draws them): `xavier` (the default, d2l's and train.ts's Xavier-uniform), `kaiming`
+  (He-uniform for ReLU, fan in: nn.init.kaiming_uniform_(nonlinearity='relu')), `torch` (PyTorch's
+  default init, left as the layers draw it).
 Each finished run appends one JSON line to OUT.jsonl: the run, the classes whose logit is 0 for every
 one of the first 2000 test images at init (NiN's dead class scores), and per epoch the mean training
 loss, training accuracy and test accuracy (also printed as each epoch ends). PFS_SWEEP_LIMIT=N trains on the first N images only (a
@@ -35,12 +40,30 @@ from gen_vision import NETS  # noqa: E402
 from reference_torch import load  # noqa: E402
 
 
+INITS = ('xavier', 'kaiming', 'torch')
+
+
 def parse(run):
     f = run.split(':')
-    if len(f) not in (6, 7) or f[0] not in NETS or f[3] not in ('constant', 'cosine'):
-        sys.exit(f'bad run {run!r}: expected net:size:lr:constant|cosine:epochs:seed[:batch], net one of {sorted(NETS)}')
-    return dict(net=f[0], size=int(f[1]), lr=float(f[2]), schedule=f[3], epochs=int(f[4]), seed=int(f[5]),
-                batch=int(f[6]) if len(f) == 7 else 128)
+    usage = f'bad run {run!r}: expected net:size:lr:constant|cosine:epochs:seed[:batch=N][:init={"|".join(INITS)}], net one of {sorted(NETS)}'
+    if len(f) < 6 or f[0] not in NETS or f[3] not in ('constant', 'cosine'):
+        sys.exit(usage)
+    cfg = dict(net=f[0], size=int(f[1]), lr=float(f[2]), schedule=f[3], epochs=int(f[4]), seed=int(f[5]),
+               batch=128, init='xavier')
+    for extra in f[6:]:
+        key, _, value = extra.partition('=')
+        if key == 'batch' and value.isdigit():
+            cfg['batch'] = int(value)
+        elif key == 'init' and value in INITS:
+            cfg['init'] = value
+        else:
+            sys.exit(usage)
+    return cfg
+
+
+def name(cfg):
+    return ':'.join(str(cfg[k]) for k in ('net', 'size', 'lr', 'schedule', 'epochs', 'seed')) + \
+        ''.join(f':{k}={cfg[k]}' for k, d in (('batch', 128), ('init', 'xavier')) if cfg[k] != d)
 
 
 def resized(x, size):
@@ -72,7 +95,10 @@ def train(cfg, data, dev):
     net(torch.zeros(1, 1, cfg['size'], cfg['size']))  # sizes the lazy dense layers of AlexNet and VGG
     for m in net.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.xavier_uniform_(m.weight)
+            if cfg['init'] == 'xavier':
+                nn.init.xavier_uniform_(m.weight)
+            elif cfg['init'] == 'kaiming':
+                nn.init.kaiming_uniform_(m.weight, nonlinearity='relu')
     net = net.to(dev).train()
     xtr, ytr, xte, yte = data
     steps = (len(xtr) + cfg['batch'] - 1) // cfg['batch']
@@ -99,7 +125,7 @@ def train(cfg, data, dev):
         out['epochs_done'].append(dict(train_loss=round(loss_sum.item() / len(xtr), 4),
                                        train_acc=round(correct.item() / len(xtr), 4),
                                        test_acc=round(evaluate(net, xte, yte, cfg['size']), 4)))
-        print(f"{cfg['net']}:{cfg['size']}:{cfg['lr']}:{cfg['schedule']}:{cfg['epochs']}:{cfg['seed']} epoch {epoch + 1}: "
+        print(f"{name(cfg)} epoch {epoch + 1}: "
               f"{out['epochs_done'][-1]} ({time.time() - t0:.0f} s)", flush=True)
     out['seconds'] = round(time.time() - t0, 1)
     out['test_acc'] = out['epochs_done'][-1]['test_acc']
@@ -144,7 +170,7 @@ def main():
             r = results.get()
             f.write(json.dumps(r) + '\n')
             f.flush()
-            print(json.dumps({k: r.get(k) for k in ('net', 'size', 'lr', 'schedule', 'epochs', 'seed', 'test_acc', 'seconds', 'error')}), flush=True)
+            print(json.dumps({k: r.get(k) for k in ('net', 'size', 'lr', 'schedule', 'epochs', 'seed', 'batch', 'init', 'test_acc', 'seconds', 'error')}), flush=True)
     for p in procs:
         p.join()
 
