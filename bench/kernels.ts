@@ -2,7 +2,7 @@
  * Kernel timings per backend: median milliseconds of
  *   - gemm n×n×n for n = 256, 512, 1024 (and its GFLOP/s),
  *   - LeNet's two convolutions at batch 256, forward / input gradient / weight gradient,
- *   - the max poolings of one GoogLeNet step at 28×28, batch 128 (its 13 pool shapes), forward and backward,
+ *   - the max poolings of one GoogLeNet step at 28×28, batch 128 (its 13 poolings), forward and backward,
  *   - one LeNet training step at batch 256 (forward, backward, SGD update; papers/lenet).
  *
  *   npx tsc -p . && node dist/bench/kernels.js [--backends ref,native] [--quick]
@@ -20,6 +20,7 @@ import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { crossEntropy } from '../src/nn/index.js';
 import { SGD } from '../src/optim/sgd.js';
+import { googlenet } from '../papers/googlenet/model.js';
 import { lenet, xavierInit } from '../papers/lenet/model.js';
 
 const args = process.argv.slice(2);
@@ -86,21 +87,30 @@ function convBench(backend: string, name: string, geo: Conv2dGeom): void {
 }
 
 /**
- * GoogLeNet's max poolings at 28×28 (papers/googlenet, batch 128): [channels, input size, kernel,
- * stride] with padding 1, in the order a forward pass meets them: the 3×3/2 pools between stages and
- * the 3×3/1 pool of every Inception block. Most planes are tiny (4×4, 2×2, 1×1).
+ * The max poolings of a GoogLeNet forward pass at 28×28 (papers/googlenet), in the order it meets
+ * them, as the kernel is called with them: recorded by running the net once on one image with
+ * K.maxPool2d wrapped, then scaled to batch 128. They are the 3×3/2 pools between stages and the
+ * 3×3/1 pool of every Inception block; most planes are tiny (4×4, 2×2, 1×1).
  */
-const GOOGLENET_POOLS: [number, number, number, number][] = [
-  [64, 14, 3, 2], [192, 7, 3, 2], [192, 4, 3, 1], [256, 4, 3, 1], [480, 4, 3, 2], [480, 2, 3, 1], [512, 2, 3, 1],
-  [512, 2, 3, 1], [512, 2, 3, 1], [528, 2, 3, 1], [832, 2, 3, 2], [832, 1, 3, 1], [832, 1, 3, 1],
-];
+function googlenetPoolGeoms(batch: number): Pool2dGeom[] {
+  const geoms: Pool2dGeom[] = [];
+  const saved = K.maxPool2d;
+  K.maxPool2d = (x, geom, out, argmax) => {
+    geoms.push({ ...geom, planes: geom.planes * batch });
+    saved(x, geom, out, argmax);
+  };
+  try {
+    googlenet({ size: 28, generator: new Generator(0) }).forward(Tensor.zeros([1, 1, 28, 28]));
+  } finally {
+    K.maxPool2d = saved;
+  }
+  return geoms;
+}
 
 function googlenetPools(backend: string): void {
-  const shapes = GOOGLENET_POOLS.map(([c, h, k, s]) => {
-    const o = Math.floor((h + 2 - k) / s) + 1;
-    const geom: Pool2dGeom = { planes: 128 * c, h, w: h, oh: o, ow: o, kh: k, kw: k, strideH: s, strideW: s, padH: 1, padW: 1, countIncludePad: true };
-    const x = randn(geom.planes * h * h);
-    const n = geom.planes * o * o;
+  const shapes = googlenetPoolGeoms(128).map((geom) => {
+    const x = randn(geom.planes * geom.h * geom.w);
+    const n = geom.planes * geom.oh * geom.ow;
     return { geom, x, out: new Float32Array(n), argmax: new Int32Array(n), dy: randn(n), dx: new Float32Array(x.length) };
   });
   row(backend, 'GoogLeNet 28×28 max pools, batch 128, fwd', time(() => shapes.forEach((p) => K.maxPool2d(p.x, p.geom, p.out, p.argmax))));
