@@ -10,7 +10,7 @@ import { visionPaper } from '../vision/train.js';
 
 export const regnetPaper = visionPaper(findVisionNet('regnet'), {
   cites: 'Radosavovic, Kosaraju, Girshick, He & Dollár 2020',
-  status: 'cpu preset run once: test acc 0.881 (target 0.88 met); d2l preset not run; see papers/regnet/README.md',
+  status: "cpu preset run (15 epochs, lr annealed): test acc 0.895 (target 0.88 met) in 18.3 min with 2 threads; the book's constant lr gave 0.890, swinging; d2l preset not run; see papers/regnet/README.md",
   presets: {
     d2l: {
       description: "d2l's setup: 96×96 inputs, SGD lr 0.05, batch 128, 10 epochs, Xavier init",

@@ -10,7 +10,7 @@ import { visionPaper } from '../vision/train.js';
 
 export const resnetPaper = visionPaper(findVisionNet('resnet'), {
   cites: 'He, Zhang, Ren & Sun 2016',
-  status: 'cpu preset run once: test acc 0.880 (target 0.88 met); d2l preset not run; see papers/resnet/README.md',
+  status: "cpu preset run (10 epochs, lr annealed): test acc 0.910 (target 0.88 met) in 24.6 min with 2 threads; the book's constant lr gave 0.845; d2l preset not run; see papers/resnet/README.md",
   presets: {
     d2l: {
       description: "d2l's setup: 96×96 inputs, SGD lr 0.05, batch 256, 10 epochs, Xavier init",
