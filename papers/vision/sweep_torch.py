@@ -48,8 +48,11 @@ def parse(run):
     usage = f'bad run {run!r}: expected net:size:lr:constant|cosine:epochs:seed[:batch=N][:init={"|".join(INITS)}], net one of {sorted(NETS)}'
     if len(f) < 6 or f[0] not in NETS or f[3] not in ('constant', 'cosine'):
         sys.exit(usage)
-    cfg = dict(net=f[0], size=int(f[1]), lr=float(f[2]), schedule=f[3], epochs=int(f[4]), seed=int(f[5]),
-               batch=128, init='xavier')
+    try:
+        cfg = dict(net=f[0], size=int(f[1]), lr=float(f[2]), schedule=f[3], epochs=int(f[4]), seed=int(f[5]),
+                   batch=128, init='xavier')
+    except ValueError:
+        sys.exit(usage)
     for extra in f[6:]:
         key, _, value = extra.partition('=')
         if key == 'batch' and value.isdigit():
