@@ -3,21 +3,23 @@
  * `pfs`: train and evaluate the papers of the zoo, and inspect the library.
  *   pfs list | info | train | eval | sample | summary | bench | --version | help
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { backendInfo } from '../src/backend/registry.js';
 import { nativeStatus, wasmStatus } from '../src/backend/auto.js';
 import { getNumThreads } from '../src/backend/native/index.js';
-import { manualSeed } from '../src/tensor/rng.js';
+import { readSafetensorsMetadata } from '../src/io/atomic.js';
+import { checkCheckpointPaper } from '../src/train/checkpoint.js';
 import { applyOverrides, describeSchema } from '../src/train/config.js';
-import { runInfo } from '../src/train/provenance.js';
-import { buildResult, libraryVersion, writeResult } from '../src/train/result.js';
+import { libraryVersion, resultJson } from '../src/train/result.js';
+import {
+  checkTargetMetric, formatSeeds, formatTarget, meets, parseSeed, parseSeeds, presetOf, RunRequest, runOnce, runSeeds, seedDir, seedLine,
+} from '../src/train/runner.js';
 import { findPaper, PAPERS } from '../papers/index.js';
-import type { Paper, RunContext, Target } from '../papers/paper.js';
+import type { Target } from '../papers/paper.js';
 import { bench } from '../bench/cli.js';
-import { sampleCommand } from '../papers/rnn/sample.js';
-import { summaryCommand } from '../papers/vision/summary.js';
 import { parseArgs } from './args.js';
+import { sampleCommand } from './sample.js';
+import { summaryCommand } from './summary.js';
 
 const USAGE = `pfs — papers-from-scratch
 
@@ -26,7 +28,7 @@ Usage:
   pfs train <paper> [options]       train a paper; writes checkpoint, result.json and curves into --out
   pfs eval <paper> --checkpoint F   evaluate a saved model
   pfs sample <paper> --checkpoint F continue a text with a language model (--prefix, --length, --temperature, --seed)
-  pfs summary <paper> [--size N]    layer-by-layer output shapes and parameter counts
+  pfs summary <paper> [--preset P | --size N]  layer-by-layer output shapes and parameter counts
   pfs bench [NAME...] [options]     time the benchmark workloads (pfs bench --help)
   pfs info                          version, backend in use and why
   pfs --version
@@ -37,8 +39,10 @@ Train options:
   --data DIR           data directory (else $PFS_DATA_DIR, else the per-user cache)
   --out DIR            output directory (default out/<paper>-<preset>)
   --seed N             the seed every random choice flows from (default 0)
-  --target M=V         exit with status 1 when metric M falls short of V
-  --resume             continue from the last checkpoint in --out
+  --seeds 0-3|0,2,5    run these seeds one after another, each in --out/seed-S, and summarise them
+                       (per seed, mean, min, max) in --out/seeds.json; --target is then judged on the mean
+  --target M=V         exit with status 1 when metric M falls short of V (checked before the run starts)
+  --resume             continue from the last checkpoint in --out (same settings; only more --epochs)
   --json               print result.json on stdout
   --quiet              no progress display
 `;
@@ -95,7 +99,7 @@ function list(argv: string[]): number {
     process.stdout.write(`${p.name} — ${p.title} (${p.cites})\n`);
     process.stdout.write(`  status: ${p.status ?? 'not yet run on this machine'}\n`);
     for (const [name, preset] of Object.entries(p.presets)) {
-      const t = preset.target ? `target ${fmtTarget(preset.target)}` : 'no target';
+      const t = preset.target ? `target ${formatTarget(preset.target)}` : 'no target';
       process.stdout.write(`  --preset ${name}${name === p.defaultPreset ? ' (default)' : ''}: ${preset.description}; ${t}\n`);
     }
     process.stdout.write(`  options:\n${describeSchema(p.schema, p.presets[p.defaultPreset].config).replace(/^/gm, '  ')}\n`);
@@ -103,26 +107,8 @@ function list(argv: string[]): number {
   return 0;
 }
 
-function fmtTarget(t: Target): string {
-  return `${t.metric} ${t.direction === 'max' ? '≥' : '≤'} ${t.value} (${t.source})`;
-}
-
 const TRAIN_BOOL = ['resume', 'json', 'quiet'];
-const TRAIN_VALUE = ['preset', 'data', 'out', 'seed', 'target'];
-
-function pickPreset(paper: Paper, name: string | undefined) {
-  const presetName = name ?? paper.defaultPreset;
-  const preset = paper.presets[presetName];
-  if (!preset) throw new Error(`unknown preset ${JSON.stringify(presetName)} for ${paper.name}; presets: ${Object.keys(paper.presets).join(', ')}`);
-  return { presetName, preset };
-}
-
-function parseSeed(v: string | true | undefined): number {
-  if (v === undefined) return 0;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isSafeInteger(n) || n < 0) throw new Error(`--seed: expected a non-negative integer, got ${JSON.stringify(v)}`);
-  return n;
-}
+const TRAIN_VALUE = ['preset', 'data', 'out', 'seed', 'seeds', 'target'];
 
 /** `--target acc=0.8`: the direction is the preset target's for the same metric, else ≤ for losses/perplexities, ≥ otherwise. */
 function parseTarget(v: string, preset?: Target): Target {
@@ -137,51 +123,56 @@ async function train(argv: string[]): Promise<number> {
   const args = parseArgs(argv, TRAIN_BOOL, TRAIN_VALUE, true);
   if (args.positionals.length !== 1) throw new Error(`train: expected one paper name, got ${args.positionals.length ? args.positionals.join(' ') : 'none'}; see \`pfs list\``);
   const paper = findPaper(args.positionals[0]);
-  const { presetName, preset } = pickPreset(paper, args.flags.preset as string | undefined);
+  const { presetName, preset } = presetOf(paper, args.flags.preset as string | undefined);
   const config = applyOverrides(preset.config, args.overrides, paper.schema);
-  const seed = parseSeed(args.flags.seed);
+  if (args.flags.seed !== undefined && args.flags.seeds !== undefined) throw new Error('--seed and --seeds: give one of them (--seeds runs several seeds, each in its own folder)');
+  const seeds = typeof args.flags.seeds === 'string' ? parseSeeds(args.flags.seeds) : undefined;
+  const seed = typeof args.flags.seed === 'string' ? parseSeed(args.flags.seed) : 0;
   const target = typeof args.flags.target === 'string' ? parseTarget(args.flags.target, preset.target) : undefined;
-  const outDir = resolve((args.flags.out as string | undefined) ?? `out/${paper.name}-${presetName}`);
-  mkdirSync(outDir, { recursive: true });
-  // the commit and machine as the run starts (a checkout can move while a long run goes on)
-  const info = runInfo();
-  manualSeed(seed);
-  const ctx: RunContext = {
-    outDir,
-    dataDir: args.flags.data as string | undefined,
-    seed,
-    resume: args.flags.resume === true,
-    quiet: args.flags.quiet === true,
-    log: process.stderr,
+  if (target) checkTargetMetric(paper, config, target); // before a run that may take an hour
+  const req: RunRequest = {
+    paper, preset: presetName, config, outDir: resolve((args.flags.out as string | undefined) ?? `out/${paper.name}-${presetName}`),
+    dataDir: args.flags.data as string | undefined, resume: args.flags.resume === true, quiet: args.flags.quiet === true, log: process.stderr,
   };
-  const t0 = performance.now();
-  const run = await paper.train(config, ctx);
-  const wall = (performance.now() - t0) / 1000;
-  const result = buildResult({ paper: paper.name, preset: presetName, config, seed, wallSeconds: wall, samples: run.samples, metrics: run.metrics, files: run.files }, info);
-  await writeResult(resolve(outDir, 'result.json'), result);
+  const json = args.flags.json === true;
+  const say = (s: string) => void (json ? process.stderr : process.stdout).write(s + '\n');
   const shown = target ?? preset.target;
-  if (args.flags.json === true) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  else {
-    process.stdout.write(`\n${paper.name} (${presetName}), ${wall.toFixed(1)} s, seed ${seed}, backend ${backendInfo().name}\n`);
-    for (const [k, v] of Object.entries(run.metrics)) {
-      const mark = shown && shown.metric === k ? `   target ${fmtTarget(shown)}: ${meets(v, shown) ? 'met' : 'MISSED'}` : '';
-      process.stdout.write(`  ${k.padEnd(12)} ${v.toFixed(4)}${mark}\n`);
+
+  if (seeds) {
+    const summary = await runSeeds(req, seeds, (s, r) => {
+      const v = shown ? r.metrics[shown.metric] : undefined;
+      say(`seed ${s}: ${shown ? `${shown.metric} ${v === null || v === undefined ? 'n/a' : v.toFixed(4)}, ` : ''}${r.wallSeconds.toFixed(1)} s, in ${join(req.outDir, seedDir(s))}`);
+    });
+    if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    say(`\n${paper.name} (${presetName}), seeds ${formatSeeds(seeds)}, ${summary.wallSeconds.toFixed(1)} s, backend ${backendInfo().name}`);
+    for (const k of Object.keys(summary.metrics)) say(`  ${seedLine(summary, k)}`);
+    if (shown) {
+      const mean = summary.metrics[shown.metric]?.mean ?? null;
+      const other = shown.seeds && formatSeeds(shown.seeds) !== formatSeeds(seeds) ? ` (the target names seeds ${formatSeeds(shown.seeds)}; this run used ${formatSeeds(seeds)})` : '';
+      say(`  target ${formatTarget(shown)}: ${mean !== null && meets(mean, shown) ? 'met' : 'MISSED'} (mean ${mean === null ? 'n/a' : mean.toFixed(4)})${other}`);
     }
-    process.stdout.write(`  wrote ${['result.json', ...run.files].map((f) => resolve(outDir, f)).join(', ')}\n`);
+    say(`  wrote ${join(req.outDir, 'seeds.json')}`);
+    return target && !(summary.metrics[target.metric].mean !== null && meets(summary.metrics[target.metric].mean!, target)) ? missed(target, summary.metrics[target.metric].mean) : 0;
   }
-  if (target) {
-    const v = run.metrics[target.metric];
-    if (v === undefined) throw new Error(`--target: metric ${target.metric} is not among the results: ${Object.keys(run.metrics).join(', ')}`);
-    if (!meets(v, target)) {
-      process.stderr.write(`target missed: ${target.metric} = ${v.toFixed(4)}, wanted ${target.direction === 'max' ? '≥' : '≤'} ${target.value}\n`);
-      return 1;
+
+  const { result, run } = await runOnce(req, seed);
+  if (json) process.stdout.write(resultJson(result));
+  say(`\n${paper.name} (${presetName}), ${result.wallSeconds.toFixed(1)} s, seed ${seed}, backend ${result.backend.name}`);
+  for (const [k, v] of Object.entries(run.metrics)) {
+    let mark = '';
+    if (shown && shown.metric === k) {
+      // a target judged over seeds says so, rather than a bare "MISSED" for one seed's value
+      mark = shown.seeds ? `   target ${formatTarget(shown)}: judged over seeds, see --seeds ${formatSeeds(shown.seeds).replace('–', '-')}` : `   target ${formatTarget(shown)}: ${meets(v, shown) ? 'met' : 'MISSED'}`;
     }
+    say(`  ${k.padEnd(12)} ${v.toFixed(4)}${mark}`);
   }
-  return 0;
+  say(`  wrote ${['result.json', ...run.files].map((f) => join(req.outDir, f)).join(', ')}`);
+  return target && !meets(run.metrics[target.metric], target) ? missed(target, run.metrics[target.metric]) : 0;
 }
 
-function meets(v: number, t: Target): boolean {
-  return t.direction === 'max' ? v >= t.value : v <= t.value;
+function missed(t: Target, v: number | null): number {
+  process.stderr.write(`target missed: ${t.metric} = ${v === null ? 'n/a' : v.toFixed(4)}, wanted ${t.direction === 'max' ? '≥' : '≤'} ${t.value}\n`);
+  return 1;
 }
 
 async function evaluate(argv: string[]): Promise<number> {
@@ -191,10 +182,12 @@ async function evaluate(argv: string[]): Promise<number> {
   if (!paper.evaluate) throw new Error(`eval: ${paper.name} has no evaluation`);
   const ckpt = args.flags.checkpoint;
   if (typeof ckpt !== 'string') throw new Error('eval: --checkpoint FILE is required');
-  const { preset } = pickPreset(paper, args.flags.preset as string | undefined);
+  const { presetName, preset } = presetOf(paper, args.flags.preset as string | undefined);
   const config = applyOverrides(preset.config, args.overrides, paper.schema);
-  const metrics = await paper.evaluate(config, resolve(ckpt), {
-    outDir: '.', dataDir: args.flags.data as string | undefined, seed: 0, resume: false, quiet: true, log: process.stderr,
+  const path = resolve(ckpt);
+  checkCheckpointPaper(await readSafetensorsMetadata(path), path, paper.name);
+  const metrics = await paper.evaluate(config, path, {
+    paper: paper.name, preset: presetName, outDir: '.', dataDir: args.flags.data as string | undefined, seed: 0, resume: false, quiet: true, log: process.stderr,
   });
   if (args.flags.json === true) process.stdout.write(JSON.stringify(metrics) + '\n');
   else for (const [k, v] of Object.entries(metrics)) process.stdout.write(`${k} ${v.toFixed(4)}\n`);

@@ -23,6 +23,11 @@ export interface Target {
   value: number;
   /** Where the number comes from (e.g. "d2l 2nd ed., printed test acc 0.776"). */
   source: string;
+  /**
+   * When set, the target is judged on the mean over these seeds (`pfs train --seeds`), not on one run:
+   * for papers whose single-run result depends on the seed more than the gap between a pass and a miss.
+   */
+  seeds?: readonly number[];
 }
 
 export interface Preset<C extends Config = Config> {
@@ -32,6 +37,9 @@ export interface Preset<C extends Config = Config> {
 }
 
 export interface RunContext {
+  /** The paper and preset being run (checkpoints record them). */
+  paper: string;
+  preset: string;
   /** Output directory (created): checkpoint, result.json, curves. */
   outDir: string;
   /** Explicit data directory (`--data`), if given. */
@@ -64,6 +72,8 @@ export interface Paper<C extends Config = Config> {
   presets: Record<string, Preset<C>>;
   /** Every config key: its type, bounds and a line of help. */
   schema: Schema<C>;
+  /** The names of the metrics train() returns for `config` (so that `--target` is checked before a run starts). */
+  metrics(config: C): readonly string[];
   train(config: C, ctx: RunContext): Promise<RunResult>;
   /** Evaluate a saved checkpoint; returns metrics. */
   evaluate?(config: C, checkpoint: string, ctx: RunContext): Promise<Record<string, number>>;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -65,7 +65,7 @@ test('list shows each paper with its presets, targets and options', () => {
   const r = pfs('list');
   assert.equal(r.code, 0);
   assert.match(r.out, /^lenet — /m);
-  assert.match(r.out, /--preset d2l \(default\).*target test_acc ≥ 0\.78/);
+  assert.match(r.out, /--preset d2l \(default\).*target test_acc mean over seeds 0–3 ≥ 0\.78/);
   assert.match(r.out, /--lr float \(default 0\.9\)/);
 });
 
@@ -76,14 +76,34 @@ test('bad commands, papers, presets, options and values get a clear error listin
     [['train', 'lenett'], /unknown paper "lenett"; available: lenet, lenet-bn, optimizers, /],
     [['train', 'lenet', '--preset', 'big'], /unknown preset "big" for lenet; presets: d2l/],
     [['train', 'lenet', '--bogus', '1'], /unknown option --bogus; valid options:\n\s+--lr float/],
-    [['train', 'lenet', '--epochs', '2.5'], /--epochs: expected an integer, got "2.5"/],
-    [['train', 'lenet', '--lr', 'fast'], /--lr: expected a number, got "fast"/],
+    [['train', 'lenet', '--epochs', '2.5'], /--epochs: expected a decimal integer, got "2.5"/],
+    [['train', 'lenet', '--epochs', '1e20'], /--epochs: expected a decimal integer, got "1e20"/],
+    [['train', 'lenet', '--epochs', '0x10'], /--epochs: expected a decimal integer, got "0x10"/],
+    [['train', 'lenet', '--epochs', '+3'], /--epochs: expected a decimal integer, got "\+3"/],
+    [['train', 'lenet', '--epochs', '99999999999999999999'], /--epochs: 99999999999999999999 is outside \[1, 1000000000\]/],
+    [['train', 'lenet', '--lr', 'fast'], /--lr: expected a decimal number, got "fast"/],
+    [['train', 'lenet', '--lr', '0x1'], /--lr: expected a decimal number, got "0x1"/],
+    [['train', 'lenet', '--lr', 'Infinity'], /--lr: expected a decimal number, got "Infinity"/],
     [['train', 'lenet', '--lr', '-1'], /--lr: -1 is outside \[0, inf\]/],
-    [['train', 'lenet', '--seed', '-3'], /--seed: expected a non-negative integer/],
+    [['train', 'lenet', '--lr', '0.1', '--lr', '0.2'], /--lr is given twice \("0\.1" and "0\.2"\); give it once/],
+    [['train', 'lenet', '--quiet', '--quiet'], /--quiet is given twice/],
+    [['train', 'lenet', '--seed', '-3'], /--seed: expected a decimal integer in \[0, 4294967295\], got "-3"/],
+    [['train', 'lenet', '--seed', '1e3'], /--seed: expected a decimal integer/],
+    [['train', 'lenet', '--seed', '1', '--seeds', '0-3'], /--seed and --seeds: give one of them/],
+    [['train', 'lenet', '--seeds', '3-1'], /--seeds: the range 3-1 runs backwards/],
+    [['train', 'lenet', '--seeds', '0,1,0'], /--seeds: seed 0 is given twice/],
+    [['train', 'lenet', '--seeds', 'a'], /--seeds: expected a decimal integer/],
+    // refused before any data is read or any epoch runs
+    [['train', 'lenet', '--target', 'nosuch=0.5'], /--target: lenet reports no metric "nosuch"; its metrics: train_loss, train_acc, test_acc/],
+    [['train', 'optimizers', '--experiment', '2', '--target', 'exp1_max_error=0'], /--target: optimizers reports no metric "exp1_max_error"/],
     [['train', 'lenet', '--target', 'acc'], /--target: expected METRIC=VALUE/],
     [['train', 'lenet', '--epochs'], /--epochs needs a value/],
     [['info', '--verbose'], /unknown option --verbose/],
     [['eval', 'lenet'], /--checkpoint FILE is required/],
+    [['eval', 'lenet', '--checkpoint', tmpdir()], new RegExp(`${tmpdir()} is a directory, not a file`)],
+    [['eval', 'lenet', '--checkpoint', join(tmpdir(), 'no-such-checkpoint.safetensors')], /no-such-checkpoint\.safetensors does not exist/],
+    [['summary', 'resnet', '--preset', 'big'], /unknown preset "big" for resnet; presets: /],
+    [['summary', 'resnet', '--preset', 'cpu', '--size', '96'], /give --preset or --size, not both/],
   ];
   for (const [args, want] of cases) {
     const r = pfs(...args);
@@ -133,4 +153,83 @@ test('a resumed run ends exactly where an uninterrupted one does', { skip: !DATA
   const rb = JSON.parse(readFileSync(join(split, 'result.json'), 'utf8'));
   assert.deepEqual(ra.metrics, rb.metrics);
   assert.equal(rb.samples, 256, 'the resumed invocation trained one epoch of 256 images');
+});
+
+test('pfs summary uses the input size of the preset pfs train would use, or --size', () => {
+  const cpu = pfs('summary', 'resnet');
+  assert.equal(cpu.code, 0, cpu.err);
+  const size = (text: string) => /^input \[1, 1, (\d+), \d+\]$/m.exec(text)?.[1];
+  assert.equal(size(cpu.out), '28', cpu.out); // the cpu preset (the default) trains at 28×28
+  assert.equal(size(pfs('summary', 'resnet', '--preset', 'd2l').out), '96');
+  assert.equal(size(pfs('summary', 'resnet', '--size', '64').out), '64');
+  assert.equal(size(pfs('summary', 'lenet').out), '28');
+});
+
+test('--resume refuses a run with other settings, listing each difference; more epochs are allowed', { skip: !DATA && 'PFS_DATA_DIR is not set' }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'pfs-resume-'));
+  assert.equal(pfs('train', 'lenet', ...TINY, '--epochs', '1', '--seed', '3', '--out', out).code, 0);
+  const r = pfs('train', 'lenet', ...TINY, '--epochs', '2', '--seed', '4', '--lr', '0.5', '--out', out, '--resume');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--resume: this run differs from the one that wrote .*checkpoint\.safetensors:\n  --seed 4 \(the checkpoint's: 3\)\n  --lr 0\.5 \(the checkpoint's: 0\.9\)\n/);
+  assert.doesNotMatch(r.err, /--epochs/);
+  const fewer = pfs('train', 'lenet', '--batch_size', '128', '--train_limit', '128', '--test_limit', '256', '--quiet', '--epochs', '0', '--seed', '3', '--out', out, '--resume');
+  assert.equal(fewer.code, 2); // epochs 0 is refused by its bounds first
+  const limit = pfs('train', 'lenet', '--batch_size', '128', '--train_limit', '128', '--test_limit', '256', '--quiet', '--epochs', '1', '--seed', '3', '--out', out, '--resume');
+  assert.equal(limit.code, 2);
+  assert.match(limit.err, /^  --train_limit 128 \(the checkpoint's: 256\)$/m);
+  const other = pfs('train', 'lenet-bn', ...TINY, '--epochs', '2', '--seed', '3', '--out', out, '--resume');
+  assert.equal(other.code, 2);
+  assert.match(other.err, /is a checkpoint of lenet, not lenet-bn/);
+  const more = pfs('train', 'lenet', ...TINY, '--epochs', '2', '--seed', '3', '--out', out, '--resume');
+  assert.equal(more.code, 0, more.err);
+});
+
+test('a run removes the temporaries a killed checkpoint write left in its folder', { skip: !DATA && 'PFS_DATA_DIR is not set' }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'pfs-tmp-'));
+  writeFileSync(join(out, '.checkpoint.safetensors.0123456789ab.tmp'), 'partial');
+  writeFileSync(join(out, 'notes.tmp'), 'not ours'); // other files stay
+  const r = pfs('train', 'lenet', ...TINY, '--epochs', '1', '--out', out);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /removed .*\.checkpoint\.safetensors\.0123456789ab\.tmp, left by a killed write/);
+  assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.tmp')), ['notes.tmp']);
+});
+
+test('pfs eval refuses a checkpoint of another paper by name', { skip: !DATA && 'PFS_DATA_DIR is not set' }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'pfs-eval-'));
+  assert.equal(pfs('train', 'lenet', ...TINY, '--epochs', '1', '--out', out).code, 0);
+  const r = pfs('eval', 'resnet', '--checkpoint', join(out, 'checkpoint.safetensors'));
+  assert.equal(r.code, 2);
+  assert.match(r.err, /this checkpoint is from lenet, not resnet\n$/);
+  assert.equal(r.err.split('\n').length, 2, 'one line');
+  const ok = pfs('eval', 'lenet', '--checkpoint', join(out, 'checkpoint.safetensors'), '--test_limit', '256');
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /^test_acc 0\.\d{4}$/m);
+});
+
+test('--seeds runs each seed in its own folder and judges --target on the mean; a single run shows a seed-judged target as such', { skip: !DATA && 'PFS_DATA_DIR is not set' }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'pfs-seeds-'));
+  const r = pfs('train', 'lenet', ...TINY, '--epochs', '1', '--seeds', '4,6', '--out', out, '--target', 'test_acc=0.999');
+  assert.equal(r.code, 1, r.err);
+  const summary = JSON.parse(readFileSync(join(out, 'seeds.json'), 'utf8'));
+  assert.deepEqual(summary.seeds, [4, 6]);
+  assert.deepEqual(summary.dirs, ['seed-4', 'seed-6']);
+  const perSeed = [4, 6].map((s) => JSON.parse(readFileSync(join(out, `seed-${s}`, 'result.json'), 'utf8')));
+  assert.deepEqual(perSeed.map((p) => p.seed), [4, 6]);
+  const acc = perSeed.map((p) => p.metrics.test_acc as number);
+  assert.notEqual(acc[0], acc[1], 'two seeds, two runs');
+  const stats = summary.metrics.test_acc;
+  assert.deepEqual(stats.perSeed, acc);
+  assert.equal(stats.mean, (acc[0] + acc[1]) / 2);
+  assert.equal(stats.min, Math.min(...acc));
+  assert.equal(stats.max, Math.max(...acc));
+  assert.match(r.out, new RegExp(`test_acc over seeds 4, 6: ${acc.map((a) => a.toFixed(4)).join(' ')}; mean ${stats.mean.toFixed(4)}`));
+  assert.match(r.err, new RegExp(`target missed: test_acc = ${stats.mean.toFixed(4)}, wanted ≥ 0\\.999`));
+  // the same seed alone gives the same run
+  const one = mkdtempSync(join(tmpdir(), 'pfs-seed-'));
+  const single = pfs('train', 'lenet', ...TINY, '--epochs', '1', '--seed', '6', '--out', one);
+  assert.equal(single.code, 0, single.err);
+  assert.equal(JSON.parse(readFileSync(join(one, 'result.json'), 'utf8')).metrics.test_acc, acc[1]);
+  // LeNet's target is judged over seeds: one run names that instead of a bare MISSED
+  assert.match(single.out, /test_acc .*target test_acc mean over seeds 0–3 ≥ 0\.78 .*: judged over seeds, see --seeds 0-3/);
+  assert.doesNotMatch(single.out, /MISSED/);
 });

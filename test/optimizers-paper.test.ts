@@ -29,7 +29,7 @@ function context(seed = 0): { ctx: RunContext; logged: () => string; done: () =>
   let text = '';
   const log = { write: (s: string) => ((text += s), true) } as unknown as NodeJS.WritableStream;
   return {
-    ctx: { outDir, dataDir: dataDir(), seed, resume: false, quiet: true, log },
+    ctx: { paper: 'optimizers', preset: 'd2l', outDir, dataDir: dataDir(), seed, resume: false, quiet: true, log },
     logged: () => text,
     done: () => rmSync(outDir, { recursive: true, force: true }),
   };

@@ -17,7 +17,8 @@ import { saveCheckpoint } from '../src/train/checkpoint.js';
 import { CellKind, makeCell, State } from '../papers/rnn/cells.js';
 import { seqDataIterRandom, seqDataIterSequential, splitCorpus } from '../papers/rnn/data.js';
 import { detachState, RNNLM, StackedRNN } from '../papers/rnn/model.js';
-import { predict, sampleCommand } from '../papers/rnn/sample.js';
+import { predict } from '../papers/rnn/sample.js';
+import { sampleCommand } from '../cli/sample.js';
 import { evaluatePerplexity, LMConfig, lstmPaper, trainEpoch } from '../papers/rnn/train.js';
 import type { RunContext } from '../papers/paper.js';
 import { assertClose, FixtureTensor, FLOAT64, toTensor } from './nn-fixtures.js';
@@ -346,7 +347,7 @@ test('lstm paper: a short run on The Time Machine writes its files, and --resume
   assert.ok(process.env.PFS_DATA_DIR, 'this test reads The Time Machine: set PFS_DATA_DIR to the shared data directory (../shared/data)');
   const dir = mkdtempSync(join(tmpdir(), 'pfs-lstm-'));
   let log = '';
-  const ctx = (resume: boolean): RunContext => ({ outDir: dir, seed: 0, resume, quiet: true, log: { write: (s: string) => ((log += s), true) } as never });
+  const ctx = (resume: boolean): RunContext => ({ paper: 'lstm', preset: 'd2l', outDir: dir, seed: 0, resume, quiet: true, log: { write: (s: string) => ((log += s), true) } as never });
   const config: LMConfig = {
     ...lstmPaper.presets.d2l.config, hidden: 8, batch_size: 4, num_steps: 8, epochs: 2, max_tokens: 1500, val_fraction: 0.01, eval_every: 1, init: 'uniform',
   };

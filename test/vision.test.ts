@@ -33,7 +33,8 @@ import { buildNet, ResizedImages, VisionConfig } from '../papers/vision/train.js
 import { convTimes } from '../papers/vision/convtime.js';
 import { K } from '../src/backend/registry.js';
 import { findVisionNet, VISION_NETS } from '../papers/vision/nets.js';
-import { summaryCommand, summaryText } from '../papers/vision/summary.js';
+import { summaryText } from '../papers/vision/summary.js';
+import { summaryCommand } from '../cli/summary.js';
 import { VISION_PAPERS } from '../papers/vision/papers.js';
 import type { RunContext } from '../papers/paper.js';
 
@@ -148,7 +149,7 @@ test('pfs summary: the table for a net and size; unknown nets, bad and too small
   assert.match(summaryText('lenet'), /total parameters: 61,706/); // d2l's LeNet: 61,706 parameters
   assert.throws(() => summaryCommand(['lenett']), /unknown net "lenett"; available: lenet, lenet-bn, alexnet, vgg, nin, googlenet, resnet, regnet/);
   assert.throws(() => summaryCommand([]), /expected one net name, got none/);
-  assert.throws(() => summaryCommand(['vgg', '--size', 'big']), /--size: expected an integer in \[1, 1024\], got "big"/);
+  assert.throws(() => summaryCommand(['vgg', '--size', 'big']), /--size: expected a decimal integer, got "big"/);
   assert.throws(() => summaryCommand(['vgg', '--depth', '2']), /unknown option --depth/);
   assert.throws(() => summaryCommand(['alexnet', '--size', '28']), /AlexNet: an input of 28×28 is too small .* the smallest input is 65×65/);
 });
@@ -218,7 +219,7 @@ for (const lrSchedule of ['constant', 'cosine']) {
       const config: VisionConfig = { ...ninPaper.presets.cpu.config, lr_schedule: lrSchedule, batch_size: 8, epochs: 2, train_limit: 24, test_limit: 16 };
       const ctx = (out: string, resume: boolean): RunContext => {
         mkdirSync(join(dir, out), { recursive: true });
-        return { outDir: join(dir, out), dataDir: dataDir(), seed: 5, resume, quiet: true, log: process.stderr };
+        return { paper: 'nin', preset: 'cpu', outDir: join(dir, out), dataDir: dataDir(), seed: 5, resume, quiet: true, log: process.stderr };
       };
       // the lr held by a checkpoint's optimiser state: the one its next step would use
       const savedLr = async (out: string): Promise<number> => {

@@ -15,9 +15,9 @@ import { contourSvg, lineSvg } from '../../src/train/plot.js';
 import type { TextStream } from '../../src/train/progress.js';
 import type { Paper, RunContext, RunResult } from '../paper.js';
 import { OptimizersConfig, presets, schema } from './config.js';
-import { Exp1Result, experiment1, f2d, STEPS } from './exp1-2d.js';
-import { EXP2_EPOCHS, EXP2_TOLERANCE, Exp2Result, experiment2 } from './exp2-airfoil.js';
-import { Exp3Result, experiment3, exp3Runs } from './exp3-fashion-mnist.js';
+import { EXP1_RUNS, Exp1Result, experiment1, f2d, STEPS } from './exp1-2d.js';
+import { EXP2_EPOCHS, EXP2_RUNS, EXP2_TOLERANCE, Exp2Result, experiment2 } from './exp2-airfoil.js';
+import { Exp3Result, experiment3, Exp3Run, exp3Runs } from './exp3-fashion-mnist.js';
 
 /** Experiment 1 must match d2l's printed iterates (6 decimals, exact float64 arithmetic) this closely. */
 export const EXP1_TOLERANCE = 1e-5;
@@ -84,9 +84,33 @@ function limit(set: ImageSet, n: number): ImageSet {
   return { images: set.images.narrow(0, 0, m), labels: set.labels.narrow(0, 0, m) };
 }
 
+/** Whether `config` runs experiment `e` ('1', '2' or '3'). */
+const runsExperiment = (config: OptimizersConfig, e: string): boolean => config.experiment === e || config.experiment === 'all';
+
+/** Experiment 3's optimisers with the config's learning rates. */
+function exp3RunsOf(config: OptimizersConfig): Exp3Run[] {
+  return exp3Runs({
+    lrMomentum: config.exp3_lr_momentum, momentum: config.exp3_momentum, lrAdagrad: config.exp3_lr_adagrad,
+    lrRmsprop: config.exp3_lr_rmsprop, lrAdadelta: config.exp3_lr_adadelta, lrAdam: config.exp3_lr_adam,
+  });
+}
+
+/** The names of the metrics train() returns for `config`, in its order. */
+function metricNames(config: OptimizersConfig): string[] {
+  const names: string[] = [];
+  if (runsExperiment(config, '1')) {
+    names.push(...EXP1_RUNS.flatMap((r) => [`exp1_${r.key}_x1`, `exp1_${r.key}_x2`, `exp1_${r.key}_error`]), 'exp1_max_error', 'exp1_rule_max_error');
+  }
+  if (runsExperiment(config, '2')) names.push(...EXP2_RUNS.map((r) => `exp2_${r.key}_loss`), 'exp2_max_error');
+  if (runsExperiment(config, '1') || runsExperiment(config, '2')) names.push('targets_missed');
+  if (runsExperiment(config, '3')) {
+    names.push(...exp3RunsOf(config).flatMap((r) => ['train_loss', 'train_acc', 'test_acc', 'seconds'].map((m) => `exp3_${r.key}_${m}`)));
+  }
+  return names;
+}
+
 async function train(config: OptimizersConfig, ctx: RunContext): Promise<RunResult> {
-  const which = config.experiment;
-  const runs = (e: string): boolean => which === e || which === 'all';
+  const runs = (e: string): boolean => runsExperiment(config, e);
   const log = (s: string): void => void ctx.log.write(s + '\n');
   const metrics: Record<string, number> = {};
   const files: string[] = [];
@@ -149,10 +173,7 @@ async function train(config: OptimizersConfig, ctx: RunContext): Promise<RunResu
     const test = limit(loadFashionMnist('test', { dataDir: ctx.dataDir }), config.exp3_test_limit);
     const results = await experiment3(
       { train, test },
-      exp3Runs({
-        lrMomentum: config.exp3_lr_momentum, momentum: config.exp3_momentum, lrAdagrad: config.exp3_lr_adagrad,
-        lrRmsprop: config.exp3_lr_rmsprop, lrAdadelta: config.exp3_lr_adadelta, lrAdam: config.exp3_lr_adam,
-      }),
+      exp3RunsOf(config),
       { epochs: config.exp3_epochs, batchSize: config.exp3_batch_size, seed: ctx.seed, quiet: ctx.quiet, log: ctx.log as unknown as TextStream },
     );
     for (const r of results) {
@@ -181,5 +202,6 @@ export const optimizersPaper: Paper<OptimizersConfig> = {
   defaultPreset: 'd2l',
   schema,
   presets,
+  metrics: metricNames,
   train,
 };

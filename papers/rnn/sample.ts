@@ -1,15 +1,12 @@
 /**
- * Text generation from a trained character-level language model (d2l's predict_ch8), the loading of a
- * saved model, and the `pfs sample` command:
- *
- *   pfs sample <paper> --checkpoint FILE [--prefix "time traveller"] [--length 50] [--temperature T] [--seed N]
+ * Text generation from a trained character-level language model (d2l's predict_ch8) and the loading of
+ * a saved model (`pfs sample`, in cli/sample.ts, calls both).
  *
  * The prefix is fed one character at a time (the "warm-up": only the state changes), then each next
  * character is chosen from the model's output and fed back. Without a temperature (or with 0) the
  * choice is the most likely character, as d2l; with T > 0 it is drawn from softmax(logits / T) with a
  * seeded generator, so the same seed gives the same text.
  */
-import { parseArgs } from '../../cli/args.js';
 import { noGrad } from '../../src/autograd/mode.js';
 import { loadSafetensors } from '../../src/io/atomic.js';
 import { Generator } from '../../src/tensor/rng.js';
@@ -107,39 +104,4 @@ export async function loadLanguageModel(path: string): Promise<{ net: RNNLM; sav
   const net = new RNNLM(saved.vocab.length, saved.cell, saved.hidden, { numLayers: saved.layers, bidirectional: saved.bidirectional });
   await loadCheckpoint(path, { model: net });
   return { net, saved, config: config! };
-}
-
-/** `pfs sample <paper> --checkpoint FILE ...`: prints the prefix and its continuation; returns the exit status. */
-export async function sampleCommand(argv: readonly string[], out: { write(s: string): unknown } = process.stdout): Promise<number> {
-  const args = parseArgs(argv, [], ['checkpoint', 'prefix', 'length', 'temperature', 'seed'], false);
-  const names = Object.keys(LM_SPECS);
-  if (args.positionals.length !== 1) throw new Error(`sample: expected one paper name (${names.join(', ')}), got ${args.positionals.length ? args.positionals.join(' ') : 'none'}`);
-  const name = args.positionals[0];
-  if (!(name in LM_SPECS)) throw new Error(`sample: ${JSON.stringify(name)} is not a language model; papers that sample: ${names.join(', ')}`);
-  const ckpt = args.flags.checkpoint;
-  if (typeof ckpt !== 'string') throw new Error('sample: --checkpoint FILE is required (train writes out/<paper>-<preset>/checkpoint.safetensors)');
-  const length = intFlag(args.flags.length, 'length', 50);
-  const seed = intFlag(args.flags.seed, 'seed', 0);
-  let temperature: number | undefined;
-  if (args.flags.temperature !== undefined) {
-    temperature = Number(args.flags.temperature);
-    if (args.flags.temperature === '' || !Number.isFinite(temperature) || temperature < 0) {
-      throw new Error(`sample: --temperature expects a number ≥ 0, got ${JSON.stringify(args.flags.temperature)}`);
-    }
-  }
-  const { net, saved } = await loadLanguageModel(ckpt);
-  const spec = LM_SPECS[name as LMName];
-  if (saved.cell !== spec.cell || saved.bidirectional !== spec.bidirectional) {
-    throw new Error(`sample: ${ckpt} holds a ${saved.name} model, not ${name}`);
-  }
-  const prefix = typeof args.flags.prefix === 'string' ? args.flags.prefix : 'time traveller';
-  out.write(predict(net, { idxToToken: saved.vocab }, prefix, length, { temperature, generator: new Generator(seed) }) + '\n');
-  return 0;
-}
-
-function intFlag(v: string | true | undefined, name: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new Error(`sample: --${name} expects an integer ≥ 0, got ${JSON.stringify(v)}`);
-  return n;
 }

@@ -22,7 +22,7 @@ import { crossEntropy } from '../../src/nn/losses.js';
 import { clipGradNorm } from '../../src/optim/clip.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/rng.js';
-import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { CHECKPOINT_FILE as CHECKPOINT, loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { lineSvg } from '../../src/train/plot.js';
 import { Progress } from '../../src/train/progress.js';
 import type { Paper, Preset, RunContext, RunResult, Schema } from '../paper.js';
@@ -129,7 +129,6 @@ export function evaluatePerplexity(net: RNNLM, corpus: ArrayLike<number>, batchS
   });
 }
 
-const CHECKPOINT = 'checkpoint.safetensors';
 const CURVES = 'curves.svg';
 const SAMPLES = 'samples.txt';
 
@@ -170,7 +169,7 @@ async function run(name: LMName, config: LMConfig, ctx: RunContext): Promise<Run
     ctx.log.write(`resumed from ${ckptPath} after epoch ${state.epoch}\n`);
   }
   const save = async () => {
-    await saveCheckpoint(ckptPath, { model: net, optimizer, generators: { data: dataGen } }, { epoch: history.length, history, config: { ...config, model } });
+    await saveCheckpoint(ckptPath, { model: net, optimizer, generators: { data: dataGen } }, { run: { paper: ctx.paper, preset: ctx.preset, seed: ctx.seed }, epoch: history.length, history, config: { ...config, model } });
     await writeFileAtomic(join(ctx.outDir, CURVES), curves(name, history));
   };
 
@@ -279,6 +278,7 @@ function paper(name: LMName, title: string, cites: string, presets: Record<strin
   return {
     name, title, cites, defaultPreset: 'cpu', schema, presets,
     status: 'cpu preset run once and met its target; d2l preset run for rnn, gru, lstm and deep-lstm (train ppl 1.21, 1.06, 1.12, 1.03 ≤ 1.3), not yet for bi-lstm (no target); see papers/rnn/README.md',
+    metrics: () => ['train_ppl', 'val_ppl', 'tokens_per_sec'],
     train: (c, ctx) => run(name, c, ctx),
     evaluate: (c, ckpt, ctx) => evaluate(name, c, ckpt, ctx),
   };

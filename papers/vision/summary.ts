@@ -1,15 +1,14 @@
 /**
- * `pfs summary <paper> [--size N]`: the layer-by-layer output shapes and parameter counts of a vision
- * net (as d2l's layer_summary prints them) for one input image of N×N (default: d2l's input size).
+ * The layer-by-layer output shapes and parameter counts of a vision net (as d2l's layer_summary prints
+ * them) for one input image of N×N; `pfs summary` (cli/summary.ts) prints them.
  */
-import { parseArgs } from '../../cli/args.js';
 import { formatSummary, layerSummary } from '../../src/nn/summary.js';
 import type { Classifier } from '../../src/train/loop.js';
 import { lenet, lenetBN } from '../lenet/model.js';
 import type { NetOptions } from './common.js';
 import { VISION_NETS } from './nets.js';
 
-interface Summarisable {
+export interface Summarisable {
   name: string;
   title: string;
   build(opts: NetOptions): Classifier;
@@ -23,25 +22,16 @@ export const SUMMARY_NETS: readonly Summarisable[] = [
   ...VISION_NETS,
 ];
 
-/** The summary table of net `name` for a 1×1×size×size input. */
-export function summaryText(name: string, size?: number): string {
+/** The net `pfs summary` knows by `name`; an unknown name is refused with the list. */
+export function summaryNet(name: string): Summarisable {
   const net = SUMMARY_NETS.find((n) => n.name === name);
   if (!net) throw new Error(`summary: unknown net ${JSON.stringify(name)}; available: ${SUMMARY_NETS.map((n) => n.name).join(', ')}`);
-  const s = size ?? net.d2lSize;
-  return `${net.title}\n${formatSummary(layerSummary(net.build({ size: s }), [1, 1, s, s]))}`;
+  return net;
 }
 
-/** The `pfs summary` command: argv after the command name; prints the table, returns the exit status. */
-export function summaryCommand(argv: readonly string[], out: { write(s: string): unknown } = process.stdout): number {
-  const args = parseArgs(argv, [], ['size'], false);
-  if (args.positionals.length !== 1) {
-    throw new Error(`summary: expected one net name, got ${args.positionals.length ? args.positionals.join(' ') : 'none'}; available: ${SUMMARY_NETS.map((n) => n.name).join(', ')}`);
-  }
-  let size: number | undefined;
-  if (args.flags.size !== undefined) {
-    size = Number(args.flags.size);
-    if (!Number.isInteger(size) || size < 1 || size > 1024) throw new Error(`--size: expected an integer in [1, 1024], got ${JSON.stringify(args.flags.size)}`);
-  }
-  out.write(summaryText(args.positionals[0], size));
-  return 0;
+/** The summary table of net `name` for a 1×1×size×size input (default: d2l's input size). */
+export function summaryText(name: string, size?: number): string {
+  const net = summaryNet(name);
+  const s = size ?? net.d2lSize;
+  return `${net.title}\n${formatSummary(layerSummary(net.build({ size: s }), [1, 1, s, s]))}`;
 }

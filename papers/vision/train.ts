@@ -19,7 +19,7 @@ import { CosineAnnealingLR } from '../../src/optim/schedulers.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/rng.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
+import { CHECKPOINT_FILE as CHECKPOINT, loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { Classifier, EpochRecord, evaluateAccuracy, fitClassifier } from '../../src/train/loop.js';
 import { lineSvg } from '../../src/train/plot.js';
 import { Progress } from '../../src/train/progress.js';
@@ -91,7 +91,6 @@ export function fashionMnistLoader(
   return new DataLoader(set, { batchSize: opts.batchSize, shuffle: opts.shuffle !== undefined, generator: opts.shuffle });
 }
 
-const CHECKPOINT = 'checkpoint.safetensors';
 const CURVES = 'curves.svg';
 
 /** The net with d2l's init: PyTorch's default init, then Xavier-uniform conv and dense weights. */
@@ -142,7 +141,7 @@ export async function trainVision(net: VisionNet, config: VisionConfig, ctx: Run
     net: model, optimizer, train, test, epochs: config.epochs, progress, history,
     afterStep: schedule && (() => schedule.step()),
     afterEpoch: async (h) => {
-      await saveCheckpoint(ckptPath, { model, optimizer, generators }, { epoch: h.length, history: h, config });
+      await saveCheckpoint(ckptPath, { model, optimizer, generators }, { run: { paper: ctx.paper, preset: ctx.preset, seed: ctx.seed }, epoch: h.length, history: h, config });
       await writeFileAtomic(join(ctx.outDir, CURVES), curves(`${net.title} ${config.size}×${config.size}`, h));
     },
   });
@@ -192,6 +191,7 @@ export function visionPaper(net: VisionNet, info: { cites: string; presets: Reco
     schema: visionSchema,
     presets: info.presets,
     status: info.status,
+    metrics: () => ['train_loss', 'train_acc', 'test_acc', 'train_images_per_sec'],
     train: (c, ctx) => trainVision(net, c, ctx),
     evaluate: (c, ckpt, ctx) => evaluateVision(net, c, ckpt, ctx),
   };

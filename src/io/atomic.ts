@@ -17,7 +17,7 @@ import { decodeSafetensors, Decoded, encodeSafetensors } from './safetensors.js'
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const fsp = fs.promises; // looked up at call time, so tests can simulate failures
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`); // see TEMPORARY
   let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fsp.open(tmp, 'wx'); // 'x': never reuse an existing file
@@ -32,6 +32,20 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     throw err;
   }
   await syncDirectory(dirname(path));
+}
+
+/** The name writeFileAtomic gives its temporary file: `.<name>.<12 hex digits>.tmp`. */
+const TEMPORARY = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Remove the temporaries that writeFileAtomic left in `dir` when its process was killed before the
+ * rename (a kill skips its clean-up). Call it only where no other process is writing: at the start of a
+ * run in its own folder. Returns the names removed.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<string[]> {
+  const names = (await fs.promises.readdir(dir)).filter((n) => TEMPORARY.test(n));
+  for (const n of names) await fs.promises.rm(join(dir, n), { force: true });
+  return names;
 }
 
 /** Make the rename itself durable. Best effort: some platforms (Windows) cannot open a directory. */
@@ -55,5 +69,21 @@ export async function saveSafetensors(path: string, tensors: Record<string, Tens
 
 /** Load a .safetensors file; errors name the file. */
 export async function loadSafetensors(path: string): Promise<Decoded> {
-  return decodeSafetensors(await fs.promises.readFile(path), { file: path });
+  return decodeSafetensors(await readFileNamed(path), { file: path });
+}
+
+/** The metadata of a .safetensors file (the whole file is read and checked). */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  return (await loadSafetensors(path)).metadata;
+}
+
+/** fs's readFile, with errors that name the path in words (Node's EISDIR and ENOTDIR messages do not name it). */
+async function readFileNamed(path: string): Promise<Uint8Array> {
+  try {
+    return await fs.promises.readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' ? 'is a directory, not a file' : code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a file (a part of its path is not a directory)' : code === 'EACCES' ? 'cannot be read (permission denied)' : (e as Error).message;
+    throw new Error(`${path} ${why}`);
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * Training checkpoints: one safetensors file holding the model's state dict (`model.<name>`), the
  * optimiser's state (`optim.<name>`), and in the metadata the epoch reached, the history so far, the
- * generator states and the config — everything a killed run needs to continue exactly where it stopped.
+ * generator states, the config, and which run wrote it (paper, preset, seed) — everything a killed run
+ * needs to continue exactly where it stopped, and what `--resume` and `pfs eval` check before they use it.
  * Written atomically (see src/io/atomic.ts), so a kill during the write leaves the previous checkpoint.
  */
 import { loadSafetensors, saveSafetensors } from '../io/atomic.js';
@@ -15,7 +16,19 @@ export interface Stateful {
   loadStateDict(sd: { tensors: Record<string, Tensor>; meta: Record<string, number | string> }): void;
 }
 
+/** The file name of a run's checkpoint in its folder. */
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+/** Which run wrote a checkpoint. */
+export interface RunIdentity {
+  paper: string;
+  preset: string;
+  seed: number;
+}
+
 export interface CheckpointState {
+  /** The run that wrote it (recorded since checkpoints carry it; older ones have none). */
+  run?: RunIdentity;
   /** Epochs completed. */
   epoch: number;
   /** Per-epoch metrics so far. */
@@ -36,6 +49,7 @@ export async function saveCheckpoint(
     history: JSON.stringify(state.history),
     config: JSON.stringify(state.config),
   };
+  if (state.run) Object.assign(metadata, { paper: state.run.paper, preset: state.run.preset, seed: String(state.run.seed) });
   if (parts.optimizer) {
     const sd = parts.optimizer.stateDict();
     for (const [k, t] of Object.entries(sd.tensors)) tensors[`optim.${k}`] = t;
@@ -79,6 +93,23 @@ export async function loadCheckpoint(
     history: parseJson(metadata.history ?? '[]', 'history', bad) as Record<string, number>[],
     config: parseJson(metadata.config ?? '{}', 'config', bad) as Record<string, unknown>,
   };
+}
+
+/** What a checkpoint's metadata says of the run that wrote it (paper, preset, seed: absent in older checkpoints). */
+export function checkpointIdentity(metadata: Record<string, string>, path: string): Partial<RunIdentity> & { config: Record<string, unknown> } {
+  const bad = (why: string) => new Error(`checkpoint ${path}: ${why}`);
+  if (metadata.format === undefined || !metadata.format.startsWith('papers-from-scratch checkpoint')) {
+    throw bad('it is a safetensors file but not a papers-from-scratch checkpoint (its metadata has no checkpoint format)');
+  }
+  const seed = metadata.seed === undefined ? undefined : Number(metadata.seed);
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw bad(`bad seed ${JSON.stringify(metadata.seed)}`);
+  return { paper: metadata.paper, preset: metadata.preset, seed, config: parseJson(metadata.config ?? '{}', 'config', bad) as Record<string, unknown> };
+}
+
+/** Refuse a checkpoint that another paper wrote: "…: this checkpoint is from lenet, not resnet". */
+export function checkCheckpointPaper(metadata: Record<string, string>, path: string, paper: string): void {
+  const saved = checkpointIdentity(metadata, path).paper;
+  if (saved !== undefined && saved !== paper) throw new Error(`checkpoint ${path}: this checkpoint is from ${saved}, not ${paper}`);
 }
 
 function parseJson(s: string, what: string, bad: (w: string) => Error): unknown {

@@ -26,16 +26,30 @@ export function applyOverrides<C extends Config>(base: C, overrides: Record<stri
   return out as C;
 }
 
+/** The largest integer an `int` option takes when its field names no max: counts, sizes and limits stay well below it. */
+export const INT_OPTION_MAX = 1e9;
+
+/** A plain decimal integer: optional minus sign, digits (no `+`, exponent, hex, separators or spaces). */
+const DECIMAL_INT = /^-?[0-9]+$/;
+/** A plain decimal number: `0.1`, `.5`, `-3`, `1e-3`, `2.5E+2` (no hex, `Infinity`, `NaN` or spaces). */
+const DECIMAL_FLOAT = /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/;
+
+/**
+ * Parse one `--key value` against its field. Integers must be plain decimal integers within the
+ * field's bounds (at most INT_OPTION_MAX when the field names no max); numbers must be finite decimals.
+ */
 export function parseField(key: string, raw: string, f: Field): number | string | boolean {
   switch (f.type) {
     case 'int':
     case 'float': {
+      const isInt = f.type === 'int';
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v) || (f.type === 'int' && !Number.isInteger(v))) {
-        throw new Error(`--${key}: expected ${f.type === 'int' ? 'an integer' : 'a number'}, got ${JSON.stringify(raw)}`);
+      if (!(isInt ? DECIMAL_INT : DECIMAL_FLOAT).test(raw) || !Number.isFinite(v)) {
+        throw new Error(`--${key}: expected ${isInt ? 'a decimal integer' : 'a decimal number'}, got ${JSON.stringify(raw)}`);
       }
-      if ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max)) {
-        throw new Error(`--${key}: ${v} is outside [${f.min ?? '-inf'}, ${f.max ?? 'inf'}]`);
+      const max = f.max ?? (isInt ? INT_OPTION_MAX : undefined);
+      if ((f.min !== undefined && v < f.min) || (max !== undefined && v > max)) {
+        throw new Error(`--${key}: ${raw} is outside [${f.min ?? '-inf'}, ${max ?? 'inf'}]`);
       }
       return v;
     }
