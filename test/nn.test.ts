@@ -262,6 +262,13 @@ describe('stateDict and loadStateDict', () => {
     assertSameState(net.stateDict(), before);
   });
 
+  test("a whole other model's state dict is named as such, with its keys cut at 8", () => {
+    const net = new Net(new Generator(1));
+    const other: Record<string, Tensor> = {};
+    for (let i = 0; i < 12; i++) other[`layer${i}.weight`] = Tensor.zeros([1]);
+    assert.throws(() => net.loadStateDict(other), /loadStateDict into Net: none of its \d+ keys is in the state dict, whose keys \(layer0\.weight, .*, layer7\.weight, … and 4 more\) belong to another model$/);
+  });
+
   test('strict: false tolerates missing and unexpected keys, loads the rest, still refuses a wrong shape', () => {
     const net = new Net(new Generator(1));
     const other = new Net(new Generator(2));

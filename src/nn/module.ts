@@ -162,8 +162,12 @@ export abstract class Module {
     const problems: string[] = [];
     const missing = Object.keys(own).filter((k) => !(k in sd));
     const unexpected = Object.keys(sd).filter((k) => !(k in own));
-    if (strict && missing.length) problems.push(`missing keys: ${missing.join(', ')}`);
-    if (strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
+    if (strict && missing.length === Object.keys(own).length && unexpected.length) {
+      problems.push(`none of its ${missing.length} keys is in the state dict, whose keys (${listKeys(unexpected)}) belong to another model`);
+    } else {
+      if (strict && missing.length) problems.push(`missing keys: ${listKeys(missing)}`);
+      if (strict && unexpected.length) problems.push(`unexpected keys: ${listKeys(unexpected)}`);
+    }
     for (const [k, t] of Object.entries(own)) {
       const src = sd[k];
       if (src === undefined) continue;
@@ -190,4 +194,9 @@ export abstract class Module {
   protected extraRepr(): string {
     return '';
   }
+}
+
+/** Up to 8 keys, then how many more: an error about a whole other model stays readable. */
+function listKeys(keys: readonly string[]): string {
+  return keys.length <= 8 ? keys.join(', ') : `${keys.slice(0, 8).join(', ')}, … and ${keys.length - 8} more`;
 }
