@@ -20,7 +20,12 @@ export const ninPaper = visionPaper(findVisionNet('nin'), {
     cpu: {
       description: '67×67 inputs (the smallest NiN takes), SGD lr 0.1 annealed to 0 (cosine), batch 128, 9 epochs',
       config: { size: 67, lr: 0.1, lr_schedule: 'cosine', batch_size: 128, epochs: 9, train_limit: 0, test_limit: 0 },
-      target: { metric: 'test_acc', direction: 'max', value: 0.85, source: 'issue target for the cpu preset' },
+      // One run of this setup ends anywhere from 0.42 to 0.87 with the seed, in PyTorch too: judged over seeds,
+      // within 0.01 of PyTorch's mean (0.7157) over the same seeds and setup.
+      target: {
+        metric: 'test_acc', direction: 'max', value: 0.7057, seeds: [0, 1, 2, 3],
+        source: 'PyTorch twin, same setup, seeds 0–3: 0.7823, 0.8707, 0.7940, 0.4156, mean 0.7157 (papers/vision/sweeps/h200-2026-11-26-a.jsonl), less 0.01',
+      },
     },
   },
 });
