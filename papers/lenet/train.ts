@@ -2,18 +2,15 @@
  * Training LeNet and LeNet+BatchNorm on Fashion-MNIST as d2l does (train_ch6): Xavier-uniform init of
  * conv and dense weights, minibatch SGD, cross-entropy, accuracy on the test set after each epoch.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ensureDataset } from '../../src/data/datadir.js';
 import { loadFashionMnist } from '../../src/data/load.js';
 import { DataLoader, TensorDataset } from '../../src/data/dataset.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/rng.js';
-import { CHECKPOINT_FILE as CHECKPOINT, loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
-import { evaluateAccuracy, EpochRecord, fitClassifier } from '../../src/train/loop.js';
-import { lineSvg } from '../../src/train/plot.js';
-import { Progress } from '../../src/train/progress.js';
-import { writeFileAtomic } from '../../src/io/atomic.js';
+import { CHECKPOINT_FILE, loadCheckpoint } from '../../src/train/checkpoint.js';
+import { classifier, evaluateAccuracy } from '../../src/train/loop.js';
+import { classifierCurves } from '../../src/train/plot.js';
+import { CURVES_FILE, trainEpochs } from '../../src/train/runner.js';
 import type { Paper, RunContext, Schema } from '../paper.js';
 import { lenet, lenetBN, xavierInit } from './model.js';
 
@@ -36,8 +33,6 @@ const schema: Schema<LeNetConfig> = {
   test_limit: { type: 'int', min: 0, help: 'evaluate on the first N test images only (0 = all)' },
 };
 
-const CURVES = 'curves.svg';
-
 /** What a run of either net reports (its last epoch's numbers). */
 const CLASSIFIER_METRICS = ['train_loss', 'train_acc', 'test_acc'] as const;
 
@@ -56,41 +51,17 @@ async function run(kind: 'lenet' | 'lenet-bn', config: LeNetConfig, ctx: RunCont
   const trainSet = new TensorDataset(train.images.narrow(0, 0, n), train.labels.narrow(0, 0, n));
   const trainLoader = new DataLoader(trainSet, { batchSize: config.batch_size, shuffle: true, generator: shuffle });
 
-  const ckptPath = join(ctx.outDir, CHECKPOINT);
-  let history: EpochRecord[] = [];
-  if (ctx.resume && existsSync(ckptPath)) {
-    const state = await loadCheckpoint(ckptPath, { model: net, optimizer, generators: { shuffle } });
-    history = state.history as EpochRecord[];
-    ctx.log.write(`resumed from ${ckptPath} after epoch ${state.epoch}\n`);
-  }
-
-  const epochsBefore = history.length;
-  const progress = new Progress({ epochs: config.epochs, quiet: ctx.quiet, stream: ctx.log as never });
-  history = await fitClassifier({
-    net, optimizer, train: trainLoader, test: testLoader(config, ctx), epochs: config.epochs, progress, history,
-    afterEpoch: async (h) => {
-      await saveCheckpoint(ckptPath, { model: net, optimizer, generators: { shuffle } }, { run: { paper: ctx.paper, preset: ctx.preset, seed: ctx.seed }, epoch: h.length, history: h, config });
-      await writeFileAtomic(join(ctx.outDir, CURVES), curves(kind, h));
-    },
+  const { history, epochsRun } = await trainEpochs(ctx, {
+    training: classifier({ net, optimizer, train: trainLoader, test: testLoader(config, ctx), epochs: config.epochs }),
+    model: net, optimizer, generators: { shuffle }, config,
+    curves: (h) => classifierCurves(`${kind} on Fashion-MNIST`, h),
   });
-  progress.close();
   const last = history[history.length - 1];
   return {
     metrics: { train_loss: last.train_loss, train_acc: last.train_acc, test_acc: last.test_acc },
-    samples: n * (history.length - epochsBefore),
-    files: [CHECKPOINT, CURVES],
+    samples: n * epochsRun,
+    files: [CHECKPOINT_FILE, CURVES_FILE],
   };
-}
-
-function curves(kind: string, h: EpochRecord[]): string {
-  return lineSvg(
-    [
-      { name: 'train loss', y: h.map((r) => r.train_loss) },
-      { name: 'train acc', y: h.map((r) => r.train_acc) },
-      { name: 'test acc', y: h.map((r) => r.test_acc) },
-    ],
-    { title: `${kind} on Fashion-MNIST`, xLabel: 'epoch' },
-  );
 }
 
 async function evaluate(kind: 'lenet' | 'lenet-bn', config: LeNetConfig, checkpoint: string, ctx: RunContext) {

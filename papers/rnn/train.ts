@@ -12,7 +12,6 @@
  * Beside it: the perplexity of the held-out tail of the book (weights fixed, sequential windows
  * without offset, state carried), which d2l does not report.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../../src/autograd/mode.js';
 import { loadTimeMachine } from '../../src/data/load.js';
@@ -22,9 +21,11 @@ import { crossEntropy } from '../../src/nn/losses.js';
 import { clipGradNorm } from '../../src/optim/clip.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/rng.js';
-import { CHECKPOINT_FILE as CHECKPOINT, loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { CHECKPOINT_FILE } from '../../src/train/checkpoint.js';
+import type { Training } from '../../src/train/loop.js';
 import { lineSvg } from '../../src/train/plot.js';
-import { Progress } from '../../src/train/progress.js';
+import { CURVES_FILE, trainEpochs } from '../../src/train/runner.js';
 import type { Paper, Preset, RunContext, RunResult, Schema } from '../paper.js';
 import type { InitScheme, State } from './cells.js';
 import { Batch, Partitioning, seqDataIter, seqDataIterSequential, splitCorpus } from './data.js';
@@ -82,28 +83,45 @@ export interface EpochOptions {
   onStep?: (loss: number, tokens: number) => void;
 }
 
+/**
+ * One step of d2l's train_epoch_ch8 on a batch (X, Y), both (B, T): from `state` (a zero state when
+ * undefined), forward, the mean cross-entropy over the B·T predicted characters, backward, clip, SGD.
+ * Returns the loss (a scalar tensor), the number of predicted tokens, and the state at the batch's end.
+ */
+export function lmStep(net: RNNLM, optimizer: SGD, [X, Y]: Batch, state: State[] | undefined, clip: number): { loss: Tensor; tokens: number; state: State[] } {
+  const r = net.forward(X, state ?? net.beginState(X.shape[0]));
+  const y = Y.transpose(0, 1).reshape([-1]); // (T·B), time-major as the logits
+  const loss = crossEntropy(r.logits, y);
+  optimizer.zeroGrad();
+  loss.backward();
+  clipGradNorm(net.parameters(), clip);
+  optimizer.step();
+  return { loss, tokens: y.numel, state: r.state };
+}
+
+/**
+ * The state a batch starts from: with sequential partitioning (`carry`) the state the previous batch
+ * ended with, detached (truncated backpropagation through time); for the epoch's first batch, and always
+ * with random partitioning, a zero state (undefined).
+ */
+function startState(previous: State[] | undefined, index: number, carry: boolean): State[] | undefined {
+  return index > 0 && carry && previous ? detachState(previous) : undefined;
+}
+
 /** One pass over `batches` (d2l's train_epoch_ch8); returns the mean loss per token and the token count. */
 export function trainEpoch(net: RNNLM, batches: readonly Batch[], optimizer: SGD, o: EpochOptions): { nll: number; tokens: number } {
-  const params = net.parameters();
   let state: State[] | undefined;
   let sum = 0;
   let tokens = 0;
-  for (const [X, Y] of batches) {
-    state = state === undefined || !o.carryState ? net.beginState(X.shape[0]) : detachState(state);
-    const r = net.forward(X, state);
+  batches.forEach((batch, i) => {
+    const r = lmStep(net, optimizer, batch, startState(state, i, o.carryState), o.clip);
     state = r.state;
-    const y = Y.transpose(0, 1).reshape([-1]); // (T·B), time-major as the logits
-    const loss = crossEntropy(r.logits, y);
-    optimizer.zeroGrad();
-    loss.backward();
-    clipGradNorm(params, o.clip);
-    optimizer.step();
-    const l = loss.item();
+    const l = r.loss.item();
     if (!Number.isFinite(l)) throw new Error(`training diverged: the loss is ${l}; try a smaller learning rate or clip`);
-    sum += l * y.numel;
-    tokens += y.numel;
-    o.onStep?.(l, y.numel);
-  }
+    sum += l * r.tokens;
+    tokens += r.tokens;
+    o.onStep?.(l, r.tokens);
+  });
   return { nll: sum / tokens, tokens };
 }
 
@@ -129,7 +147,6 @@ export function evaluatePerplexity(net: RNNLM, corpus: ArrayLike<number>, batchS
   });
 }
 
-const CURVES = 'curves.svg';
 const SAMPLES = 'samples.txt';
 
 /** The book as d2l's load_corpus_time_machine gives it, split into training tokens and the held-out tail. */
@@ -161,42 +178,37 @@ async function run(name: LMName, config: LMConfig, ctx: RunContext): Promise<Run
   };
   say(`${name}: ${net.numParameters()} parameters; ${train.length} training characters, ${heldOut.length} held out; vocabulary of ${vocab.length}`);
 
-  const ckptPath = join(ctx.outDir, CHECKPOINT);
-  let history: LMEpochRecord[] = [];
-  if (ctx.resume && existsSync(ckptPath)) {
-    const state = await loadCheckpoint(ckptPath, { model: net, optimizer, generators: { data: dataGen } });
-    history = state.history as LMEpochRecord[];
-    ctx.log.write(`resumed from ${ckptPath} after epoch ${state.epoch}\n`);
-  }
-  const save = async () => {
-    await saveCheckpoint(ckptPath, { model: net, optimizer, generators: { data: dataGen } }, { run: { paper: ctx.paper, preset: ctx.preset, seed: ctx.seed }, epoch: history.length, history, config: { ...config, model } });
-    await writeFileAtomic(join(ctx.outDir, CURVES), curves(name, history));
+  let state: State[] | undefined;
+  const training: Training<Batch, LMEpochRecord> = {
+    epochs: config.epochs,
+    batches: () => seqDataIter(config.iterator, train, config.batch_size, config.num_steps, dataGen),
+    step: (batch, i) => {
+      const r = lmStep(net, optimizer, batch, startState(state, i, config.iterator === 'sequential'), config.clip);
+      state = r.state;
+      return { loss: r.loss, count: r.tokens };
+    },
+    endEpoch: (t) => {
+      const record = { epoch: t.epoch, train_ppl: Math.exp(t.loss), seconds: t.seconds, tokens_per_sec: t.count / t.seconds } as LMEpochRecord;
+      const evalNow = isEvalEpoch(t.epoch);
+      if (evalNow) record.val_ppl = heldOutPpl(net, heldOut, config);
+      tokensRun += t.count;
+      secondsRun += t.seconds;
+      return { record, shown: { ppl: record.train_ppl, ...(evalNow ? { 'held-out ppl': record.val_ppl } : {}) } };
+    },
   };
-
-  const progress = new Progress({ epochs: config.epochs, quiet: ctx.quiet, stream: ctx.log as never });
+  const isEvalEpoch = (epoch: number) => epoch % config.eval_every === 0 || epoch === config.epochs;
   let tokensRun = 0;
   let secondsRun = 0;
-  for (let epoch = history.length + 1; epoch <= config.epochs; epoch++) {
-    const batches = seqDataIter(config.iterator, train, config.batch_size, config.num_steps, dataGen);
-    progress.startEpoch(epoch, batches.length);
-    const t0 = performance.now();
-    const { nll, tokens } = trainEpoch(net, batches, optimizer, {
-      clip: config.clip, carryState: config.iterator === 'sequential', onStep: (l, n) => progress.step(l, n),
-    });
-    const seconds = (performance.now() - t0) / 1000;
-    tokensRun += tokens;
-    secondsRun += seconds;
-    const record: LMEpochRecord = { epoch, train_ppl: Math.exp(nll), seconds, tokens_per_sec: tokens / seconds } as LMEpochRecord;
-    const evalNow = epoch % config.eval_every === 0 || epoch === config.epochs;
-    if (evalNow) record.val_ppl = heldOutPpl(net, heldOut, config);
-    history.push(record);
-    progress.endEpoch({ ppl: record.train_ppl, ...(evalNow ? { 'held-out ppl': record.val_ppl } : {}) });
-    if (evalNow) {
-      progress.log(`  ${predict(net, vocab, 'time traveller', 50)}`);
-      await save();
-    }
-  }
-  progress.close();
+  const { history } = await trainEpochs(ctx, {
+    training, model: net, optimizer, generators: { data: dataGen }, config: { ...config, model },
+    curves: (h) => curves(name, h),
+    // every eval_every epochs: held-out perplexity, a sample, the checkpoint
+    checkpointAfter: (epoch) => {
+      if (!isEvalEpoch(epoch)) return false;
+      if (!ctx.quiet) ctx.log.write(`  ${predict(net, vocab, 'time traveller', 50)}\n`);
+      return true;
+    },
+  });
 
   const last = history[history.length - 1];
   const samples = ['time traveller', 'traveller'].map((p) => predict(net, vocab, p, 50));
@@ -210,7 +222,7 @@ async function run(name: LMName, config: LMConfig, ctx: RunContext): Promise<Run
       tokens_per_sec: secondsRun > 0 ? tokensRun / secondsRun : last.tokens_per_sec,
     },
     samples: tokensRun,
-    files: [CHECKPOINT, CURVES, SAMPLES],
+    files: [CHECKPOINT_FILE, CURVES_FILE, SAMPLES],
   };
 }
 

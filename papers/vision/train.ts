@@ -8,21 +8,18 @@
  * interpolate with align_corners=False): the whole training set at 224×224 would take 12 GB, one batch
  * of 128 takes 26 MB, and the resize costs little beside a training step.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ensureDataset } from '../../src/data/datadir.js';
 import { Dataset, DataLoader, TensorDataset } from '../../src/data/dataset.js';
 import { loadFashionMnist } from '../../src/data/load.js';
 import { resizeBilinear } from '../../src/data/transforms.js';
-import { writeFileAtomic } from '../../src/io/atomic.js';
 import { CosineAnnealingLR } from '../../src/optim/schedulers.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/rng.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { CHECKPOINT_FILE as CHECKPOINT, loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
-import { Classifier, EpochRecord, evaluateAccuracy, fitClassifier } from '../../src/train/loop.js';
-import { lineSvg } from '../../src/train/plot.js';
-import { Progress } from '../../src/train/progress.js';
+import { CHECKPOINT_FILE, loadCheckpoint } from '../../src/train/checkpoint.js';
+import { Classifier, classifier, evaluateAccuracy } from '../../src/train/loop.js';
+import { classifierCurves } from '../../src/train/plot.js';
+import { CURVES_FILE, trainEpochs } from '../../src/train/runner.js';
 import { xavierInit } from '../lenet/model.js';
 import type { Paper, Preset, RunContext, RunResult, Schema } from '../paper.js';
 import type { VisionNet } from './nets.js';
@@ -91,7 +88,6 @@ export function fashionMnistLoader(
   return new DataLoader(set, { batchSize: opts.batchSize, shuffle: opts.shuffle !== undefined, generator: opts.shuffle });
 }
 
-const CURVES = 'curves.svg';
 
 /** The net with d2l's init: PyTorch's default init, then Xavier-uniform conv and dense weights. */
 export function buildNet(net: VisionNet, size: number, g: Generator, dropout?: Generator): Classifier {
@@ -121,31 +117,17 @@ export async function trainVision(net: VisionNet, config: VisionConfig, ctx: Run
   const test = fashionMnistLoader('test', config.size, { batchSize: config.batch_size, limit: config.test_limit, dataDir: ctx.dataDir });
 
   // The schedule counts optimiser steps; it is built before a resume loads the optimiser (so its base lr
-  // is config.lr) and then moved to the steps already done.
+  // is config.lr) and then moved to the steps already done (`resumed`).
   const schedule = config.lr_schedule === 'cosine' ? new CosineAnnealingLR(optimizer, { tMax: config.epochs * train.length }) : undefined;
 
-  const ckptPath = join(ctx.outDir, CHECKPOINT);
-  const generators = { shuffle, dropout };
-  let history: EpochRecord[] = [];
-  if (ctx.resume && existsSync(ckptPath)) {
-    const state = await loadCheckpoint(ckptPath, { model, optimizer, generators });
-    history = state.history as EpochRecord[];
-    ctx.log.write(`resumed from ${ckptPath} after epoch ${state.epoch}\n`);
-    schedule?.loadStateDict({ last_epoch: history.length * train.length });
-  }
-
-  const epochsBefore = history.length;
-  // an epoch takes minutes: where the output is a log file, a line every 50 steps as well
-  const progress = new Progress({ epochs: config.epochs, quiet: ctx.quiet, stream: ctx.log as never, logEvery: 50 });
-  history = await fitClassifier({
-    net: model, optimizer, train, test, epochs: config.epochs, progress, history,
-    afterStep: schedule && (() => schedule.step()),
-    afterEpoch: async (h) => {
-      await saveCheckpoint(ckptPath, { model, optimizer, generators }, { run: { paper: ctx.paper, preset: ctx.preset, seed: ctx.seed }, epoch: h.length, history: h, config });
-      await writeFileAtomic(join(ctx.outDir, CURVES), curves(`${net.title} ${config.size}×${config.size}`, h));
-    },
+  const { history, epochsRun } = await trainEpochs(ctx, {
+    training: classifier({ net: model, optimizer, train, test, epochs: config.epochs, afterStep: schedule && (() => schedule.step()) }),
+    model, optimizer, generators: { shuffle, dropout }, config,
+    curves: (h) => classifierCurves(`${net.title} ${config.size}×${config.size} on Fashion-MNIST`, h),
+    resumed: (h) => schedule?.loadStateDict({ last_epoch: h.length * train.length }),
+    // an epoch takes minutes: where the output is a log file, a line every 50 steps as well
+    logEvery: 50,
   });
-  progress.close();
   const last = history[history.length - 1];
   const rates = history.map((r) => r.samples_per_sec);
   return {
@@ -156,20 +138,9 @@ export async function trainVision(net: VisionNet, config: VisionConfig, ctx: Run
       // Training throughput alone (the test passes excluded), averaged over the epochs.
       train_images_per_sec: rates.reduce((a, b) => a + b, 0) / rates.length,
     },
-    samples: train.dataset.length * (history.length - epochsBefore),
-    files: [CHECKPOINT, CURVES],
+    samples: train.dataset.length * epochsRun,
+    files: [CHECKPOINT_FILE, CURVES_FILE],
   };
-}
-
-function curves(title: string, h: EpochRecord[]): string {
-  return lineSvg(
-    [
-      { name: 'train loss', y: h.map((r) => r.train_loss) },
-      { name: 'train acc', y: h.map((r) => r.train_acc) },
-      { name: 'test acc', y: h.map((r) => r.test_acc) },
-    ],
-    { title: `${title} on Fashion-MNIST`, xLabel: 'epoch' },
-  );
 }
 
 /** Test accuracy of a saved checkpoint, at the config's input size. */

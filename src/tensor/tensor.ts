@@ -268,10 +268,25 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /**
+   * The values, read back asynchronously: a contiguous copy in row-major order, as toTypedArray gives.
+   * The CPU backends have the values at once; a backend whose reads are asynchronous (WebGPU) needs
+   * this form, so code meant to run there reads with `await t.data()` instead of item()/toTypedArray().
+   */
+  async data(): Promise<TypedArray> {
+    return this.toTypedArray();
+  }
+
   /** The value of a one-element tensor. */
   item(): number {
     if (this.numel !== 1) throw new RangeError(`item: the tensor has ${this.numel} elements, expected 1 (shape ${shapeStr(this.shape)})`);
     return this.storage.data[this.offset];
+  }
+
+  /** item(), read back asynchronously (see data()). */
+  async itemAsync(): Promise<number> {
+    if (this.numel !== 1) throw new RangeError(`itemAsync: the tensor has ${this.numel} elements, expected 1 (shape ${shapeStr(this.shape)})`);
+    return (await this.data())[0];
   }
 
   /** Convert to another dtype (a copy; recorded, so gradients flow between float types). */

@@ -10,6 +10,11 @@ import { Tensor } from '../tensor/tensor.js';
  * `labels` (...). Ties go to the first index, as torch.argmax.
  */
 export function correctCount(logits: Tensor, labels: Tensor): number {
+  return correct(logits, labels).item();
+}
+
+/** correctCount as a scalar tensor, not read back (for sums kept on the backend; see TensorSums). */
+export function correct(logits: Tensor, labels: Tensor): Tensor {
   if (!(logits instanceof Tensor) || !(labels instanceof Tensor)) {
     throw new TypeError('correctCount: expected two tensors (logits, labels)');
   }
@@ -21,7 +26,43 @@ export function correctCount(logits: Tensor, labels: Tensor): number {
       `accuracy: logits of shape (..., C) need labels of shape (...); got logits ${shapeStr(logits.shape)} and labels ${shapeStr(labels.shape)}`,
     );
   }
-  return logits.argmax(-1).eq(labels).sum().item();
+  return logits.detach().argmax(-1).eq(labels).sum();
+}
+
+/**
+ * Named sums of per-step scalar tensors, kept as float64 tensors: a training loop adds its loss and
+ * counts each step and reads them back only when it shows or records them (once per display and per
+ * epoch), which a backend whose reads are asynchronous needs. float64 keeps the sums exact to the same
+ * rounding as adding the values up in JavaScript numbers.
+ */
+export class TensorSums {
+  private readonly sums = new Map<string, Tensor>();
+
+  /** sum[name] += weight · value (value: a scalar tensor, detached here). */
+  add(name: string, value: Tensor, weight = 1): void {
+    if (value.numel !== 1) throw new RangeError(`TensorSums.add: ${name} must be a scalar tensor, got shape ${shapeStr(value.shape)}`);
+    let v = value.detach().double().reshape([]);
+    if (weight !== 1) v = v.mul(weight);
+    const s = this.sums.get(name);
+    this.sums.set(name, s ? s.add(v) : v);
+  }
+
+  /** One sum read back (0 when nothing was added under that name). */
+  get(name: string): number {
+    return this.sums.get(name)?.item() ?? 0;
+  }
+
+  /** Every sum, read back. */
+  read(): Record<string, number> {
+    return Object.fromEntries([...this.sums].map(([k, t]) => [k, t.item()]));
+  }
+
+  /** Every sum, read back asynchronously (see Tensor.data). */
+  async readAsync(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const [k, t] of this.sums) out[k] = (await t.data())[0];
+    return out;
+  }
 }
 
 /** Fraction of rows where argmax(logits, -1) equals the label; see correctCount. */

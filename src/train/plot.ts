@@ -445,3 +445,15 @@ function mixColor(a: number[], b: number[], t: number): string {
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
+
+/** A classifier's curves over its epochs: training loss, training accuracy, test accuracy (one plot). */
+export function classifierCurves(title: string, h: readonly { train_loss: number; train_acc: number; test_acc: number }[]): string {
+  return lineSvg(
+    [
+      { name: 'train loss', y: h.map((r) => r.train_loss) },
+      { name: 'train acc', y: h.map((r) => r.train_acc) },
+      { name: 'test acc', y: h.map((r) => r.test_acc) },
+    ],
+    { title, xLabel: 'epoch' },
+  );
+}

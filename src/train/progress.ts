@@ -73,6 +73,10 @@ export class Progress {
   private steps = 0;
   private inEpoch = false;
   private readonly loss = new RunningMean();
+  /** The running mean loss, when the steps give it as a function (read only when a line is drawn). */
+  private lossNow?: () => number;
+  /** The samples of such steps. */
+  private samples = 0;
   private epochStart = 0;
   /** When this object's first epoch started, and how many epochs it has started since (for the run's ETA). */
   private runStart = 0;
@@ -105,20 +109,31 @@ export class Progress {
     this.totalSteps = totalSteps;
     this.steps = 0;
     this.loss.reset();
+    this.lossNow = undefined;
+    this.samples = 0;
     this.epochStart = this.now();
     if (this.epochsStarted++ === 0) this.runStart = this.epochStart;
     this.lastDraw = -Infinity;
     this.inEpoch = true;
   }
 
-  /** Record one step: the batch's mean loss and its number of samples. */
-  step(loss: number, batchSize: number): void {
+  /**
+   * Record one step: the batch's mean loss and its number of samples. The loss may be given as a
+   * function returning the epoch's running mean loss so far: it is called only when a line is drawn,
+   * so a loop that keeps its sums as tensors reads them back once per display, not once per step
+   * (the epoch's loss then comes with endEpoch).
+   */
+  step(loss: number | (() => number), batchSize: number): void {
     if (!this.inEpoch) throw new Error('Progress.step: call startEpoch() first');
     if (!Number.isInteger(batchSize) || batchSize < 0) {
       throw new RangeError(`Progress.step: batchSize must be an integer >= 0, got ${batchSize}`);
     }
     this.steps++;
-    this.loss.add(loss, batchSize);
+    if (typeof loss === 'number') this.loss.add(loss, batchSize);
+    else {
+      this.lossNow = loss;
+      this.samples += batchSize;
+    }
     if (this.quiet) return;
     if (this.tty) {
       const t = this.now();
@@ -132,17 +147,21 @@ export class Progress {
     }
   }
 
-  /** End the epoch: print its line (loss, extra metrics, time, throughput) and return its numbers. */
-  endEpoch(metrics: Record<string, number> = {}): EpochSummary {
+  /**
+   * End the epoch: print its line (loss, extra metrics, time, throughput) and return its numbers.
+   * `loss`: the epoch's mean loss, when the steps gave it as a function (default: the mean of the
+   * numbers given to step()).
+   */
+  endEpoch(metrics: Record<string, number> = {}, loss?: number): EpochSummary {
     if (!this.inEpoch) throw new Error('Progress.endEpoch: call startEpoch() first');
     this.inEpoch = false;
     const seconds = (this.now() - this.epochStart) / 1000;
-    const samples = this.loss.count;
+    const samples = this.sampleCount();
     const summary: EpochSummary = {
       epoch: this.epoch,
       steps: this.steps,
       samples,
-      loss: this.loss.mean,
+      loss: loss ?? this.lossMean(),
       seconds,
       samplesPerSec: seconds > 0 ? samples / seconds : NaN,
       metrics: { ...metrics },
@@ -168,6 +187,14 @@ export class Progress {
     this.liveShown = false;
   }
 
+  private lossMean(): number {
+    return this.lossNow ? this.lossNow() : this.loss.mean;
+  }
+
+  private sampleCount(): number {
+    return this.loss.count + this.samples;
+  }
+
   private epochLabel(): string {
     return `epoch ${this.epoch}${this.epochs !== undefined ? '/' + this.epochs : ''}`;
   }
@@ -184,8 +211,8 @@ export class Progress {
     const parts = [
       this.epochLabel(),
       `step ${this.steps}${this.totalSteps !== undefined ? '/' + this.totalSteps : ''}`,
-      `loss ${formatNumber(this.loss.mean)}`,
-      `${formatRate(seconds > 0 ? this.loss.count / seconds : NaN)} samples/s`,
+      `loss ${formatNumber(this.lossMean())}`,
+      `${formatRate(seconds > 0 ? this.sampleCount() / seconds : NaN)} samples/s`,
     ];
     if (this.totalSteps !== undefined && seconds > 0) {
       const epochLeft = (seconds / this.steps) * Math.max(0, this.totalSteps - this.steps);

@@ -7,14 +7,19 @@
  *   - the run: seeded, timed, and recorded in result.json;
  *   - seeds: `runSeeds` runs one seed after another, each in its own folder (seed-S/), and writes the
  *     summary (per seed, mean, min, max) to seeds.json;
- *   - targets: checked against the paper's metric names before anything runs, judged after.
+ *   - targets: checked against the paper's metric names before anything runs, judged after;
+ *   - inside a paper's train(): `trainEpochs` runs its Training (src/train/loop.ts) with a checkpoint and
+ *     curves.svg after every epoch, resuming from the checkpoint when asked.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config, Paper, Preset, RunContext, RunResult, Target } from '../../papers/paper.js';
 import { readSafetensorsMetadata, removeStaleTemporaries, writeFileAtomic } from '../io/atomic.js';
-import { manualSeed } from '../tensor/rng.js';
-import { CHECKPOINT_FILE, checkpointIdentity } from './checkpoint.js';
+import type { Module } from '../nn/module.js';
+import { Generator, manualSeed } from '../tensor/rng.js';
+import { CHECKPOINT_FILE, checkpointIdentity, loadCheckpoint, saveCheckpoint, Stateful } from './checkpoint.js';
+import { EpochRecord, fit, Training } from './loop.js';
+import { Progress, TextStream } from './progress.js';
 import { runInfo } from './provenance.js';
 import { buildResult, Result, writeResult } from './result.js';
 
@@ -199,4 +204,59 @@ export async function runSeeds(req: RunRequest, seeds: readonly number[], onSeed
   const summary = summariseSeeds(results);
   await writeFileAtomic(join(resolve(req.outDir), 'seeds.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
+}
+
+/** The curves file every run writes beside its checkpoint. */
+export const CURVES_FILE = 'curves.svg';
+
+/** A paper's Training with what its checkpoints hold. */
+export interface CheckpointedTraining<B, R extends EpochRecord> {
+  training: Training<B, R>;
+  model: Module;
+  optimizer: Stateful;
+  /** Every generator the run draws from after the start (shuffles, dropout masks): saved and restored. */
+  generators: Record<string, Generator>;
+  /** What the checkpoint records as the run's config (the paper's config, and whatever its loader needs). */
+  config: Record<string, unknown>;
+  /** curves.svg from the records so far. */
+  curves(history: R[]): string;
+  /** After a resume: bring whatever counts steps (a schedule) to the epochs done. */
+  resumed?(history: R[]): void;
+  /** Checkpoint (and draw the curves) after this epoch? Default: after every epoch. */
+  checkpointAfter?(epoch: number): boolean;
+  /** Where the output is a log file: a progress line every N steps too (default: one per epoch). */
+  logEvery?: number;
+}
+
+/**
+ * Run a paper's Training in ctx.outDir: resume from its checkpoint when ctx.resume (the runner has
+ * checked it is this run's), then `fit`, saving the checkpoint and curves.svg after each epoch.
+ * Returns every epoch's record and how many of them this call trained.
+ */
+export async function trainEpochs<B, R extends EpochRecord>(ctx: RunContext, c: CheckpointedTraining<B, R>): Promise<{ history: R[]; epochsRun: number }> {
+  const path = join(ctx.outDir, CHECKPOINT_FILE);
+  const parts = { model: c.model, optimizer: c.optimizer, generators: c.generators };
+  let history: R[] = [];
+  if (ctx.resume && existsSync(path)) {
+    const state = await loadCheckpoint(path, parts);
+    history = state.history as R[];
+    ctx.log.write(`resumed from ${path} after epoch ${state.epoch}\n`);
+    c.resumed?.(history);
+  }
+  const before = history.length;
+  const progress = new Progress({ epochs: c.training.epochs, quiet: ctx.quiet, stream: ctx.log as TextStream, logEvery: c.logEvery });
+  try {
+    history = await fit(c.training, {
+      progress, history,
+      afterEpoch: async (h) => {
+        const epoch = h.length;
+        if (!(c.checkpointAfter?.(epoch) ?? true)) return;
+        await saveCheckpoint(path, parts, { run: { paper: ctx.paper, preset: ctx.preset, seed: ctx.seed }, epoch, history: h, config: c.config });
+        await writeFileAtomic(join(ctx.outDir, CURVES_FILE), c.curves(h));
+      },
+    });
+  } finally {
+    progress.close();
+  }
+  return { history, epochsRun: history.length - before };
 }
