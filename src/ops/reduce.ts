@@ -1,7 +1,7 @@
 /** Reductions over one or more dims, and the numerically stable softmax family composed from them. */
 import { K } from '../backend/registry.js';
 import type { ReduceOp } from '../backend/kernels.js';
-import { DType, isFloating } from '../tensor/dtype.js';
+import { DType, INT32_MAX, INT32_MIN, isFloating } from '../tensor/dtype.js';
 import { normDims, numel } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { empty, record, requireFloating } from './core.js';
@@ -51,7 +51,8 @@ function reduceKernel(op: ReduceOp, x: Tensor, dims: Dims | undefined, keepdim: 
   // reduce each run of adjacent dims in place of a transposed copy of the whole tensor, the last run
   // first (its result is contiguous again, and smaller).
   const red = normDims(dims, x.ndim, name);
-  const runs = (op === 'sum' || op === 'max' || op === 'min') && x.isContiguous() && x.numel > 0 ? adjacentRuns(red) : null;
+  // (Not for integer sums, which must stay exact: they reduce once, from the integers themselves.)
+  const runs = (op === 'sum' ? isFloating(x.dtype) : op === 'max' || op === 'min') && x.isContiguous() && x.numel > 0 ? adjacentRuns(red) : null;
   if (runs) {
     let cur = x;
     for (const run of runs) cur = reduceKernel(op, cur, run, true, dtype, name).out;
@@ -68,11 +69,30 @@ function reduceKernel(op: ReduceOp, x: Tensor, dims: Dims | undefined, keepdim: 
   return { out: shaped, p };
 }
 
-/** Sum over dims (all when omitted). Integer and bool sums give int32 (PyTorch gives int64). */
+/**
+ * Sum over dims (all when omitted). Integer and bool sums give int32 (PyTorch gives int64), exactly
+ * or not at all: the kernel sums the integers exactly into float64 (ref's reduce), and a sum outside
+ * int32's range is refused with a RangeError, never wrapped. (A bool sum always fits: a tensor has
+ * at most 2**31 − 1 elements.) For a wider sum, convert first: x.double().sum().
+ */
 export function sum(x: Tensor, dims?: Dims, keepdim = false): Tensor {
-  const dtype: DType = isFloating(x.dtype) ? x.dtype : 'int32';
-  const { out, p } = reduceKernel('sum', x, dims, keepdim, dtype, 'sum');
+  if (!isFloating(x.dtype)) return intSum(x, dims, keepdim);
+  const { out, p } = reduceKernel('sum', x, dims, keepdim, x.dtype, 'sum');
   return record(out, 'sum', [x], [], (g) => [g.reshape(p.keptShape).expand(x.shape)]);
+}
+
+function intSum(x: Tensor, dims: Dims | undefined, keepdim: boolean): Tensor {
+  const wide = reduceKernel('sum', x, dims, keepdim, 'float64', 'sum').out;
+  const d = wide.storage.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!(d[i] >= INT32_MIN && d[i] <= INT32_MAX)) {
+      throw new RangeError(
+        `sum: the sum ${d[i]} of this ${x.dtype} tensor does not fit in int32 (${INT32_MIN}..${INT32_MAX}), ` +
+          'the dtype of integer sums here; sum in float64 instead: x.double().sum()',
+      );
+    }
+  }
+  return wide.to('int32');
 }
 
 export function mean(x: Tensor, dims?: Dims, keepdim = false): Tensor {

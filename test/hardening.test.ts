@@ -1,0 +1,99 @@
+/**
+ * Hardening: inputs that used to give an engine's raw error, a crash or a silently wrong answer now
+ * get a clear error naming the function called, what it expected and what came (or, where PyTorch
+ * gives a result, the right one):
+ *  - tensor sizes are checked at allocation against MAX_NUMEL (2**31 − 1 elements);
+ *  - int32 creation refuses values outside int32's range and non-integers; integer sums are exact
+ *    or refused;
+ *  - copy_ between overlapping views of one buffer copies through a temporary;
+ *  - the wasm backend hands a call too large for its memory to ref;
+ *  - composites (softmax, logsumexp, ...) name themselves in their dim errors;
+ *  - bad PFS_* environment variables give one line and exit status 2 from `pfs`.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { arange, eye, full, linspace, ones, randint, scalar, tensor, Tensor, zeros } from '../src/index.js';
+import { MAX_NUMEL } from '../src/tensor/dtype.js';
+
+// ------------------------------------------------------------------ sizes
+
+test('a tensor over MAX_NUMEL elements is refused with its shape and the bytes it would need', () => {
+  assert.equal(MAX_NUMEL, 2 ** 31 - 1);
+  assert.throws(() => zeros([1e6, 1e6]), {
+    name: 'RangeError',
+    message: /^zeros: shape \[1000000, 1000000\] has 1000000000000 elements, which would need 4000000000000 bytes \(4\.0 TB\) as float32; a tensor holds at most 2147483647/,
+  });
+  // just over the limit: refused before any memory is asked for (it used to take 8 GB)
+  assert.throws(() => zeros([2 ** 31]), { name: 'RangeError', message: /^zeros: shape \[2147483648\] has 2147483648 elements, which would need 8589934592 bytes/ });
+  assert.throws(() => ones([2 ** 16, 2 ** 16], { dtype: 'float64' }), { message: /^ones: .*34359738368 bytes \(34\.4 GB\) as float64/ });
+  assert.throws(() => full([2 ** 20, 2 ** 12], 1, { dtype: 'bool' }), { message: /^full: shape \[1048576, 4096\] .* as bool/ });
+  assert.throws(() => Tensor.randn([2 ** 31]), { message: /^randn: shape \[2147483648\]/ });
+  assert.throws(() => Tensor.rand([2 ** 31]), { message: /^rand: shape \[2147483648\]/ });
+  assert.throws(() => randint(0, 2, [2 ** 31]), { message: /^randint: shape \[2147483648\]/ });
+  assert.throws(() => eye(2 ** 16), { message: /^eye: shape \[65536, 65536\]/ });
+  assert.throws(() => arange(0, 2 ** 31), { message: /^arange: shape \[2147483648\]/ });
+  assert.throws(() => linspace(0, 1, 2 ** 31), { message: /^linspace: shape \[2147483648\]/ });
+  // an op's output is checked too
+  assert.throws(() => zeros([2 ** 16, 1]).mul(zeros([1, 2 ** 16])), { name: 'RangeError', message: /shape \[65536, 65536\] has 4294967296 elements/ });
+});
+
+test('non-integer, negative and non-finite dims are refused, naming the function called', () => {
+  for (const shape of [[2.5], [-1], [2, NaN], [Infinity]]) {
+    assert.throws(() => zeros(shape), { name: 'RangeError', message: /^zeros: shape must hold non-negative integers/ });
+    assert.throws(() => ones(shape), { name: 'RangeError', message: /^ones: shape must hold non-negative integers/ });
+    assert.throws(() => full(shape, 1), { name: 'RangeError', message: /^full: shape must hold non-negative integers/ });
+  }
+  assert.throws(() => eye(-2), { message: /^eye: shape must hold non-negative integers, got \[-2, -2\]/ });
+  assert.equal(zeros([0, 3]).numel, 0);
+});
+
+// ------------------------------------------------------------------ int32
+
+test('int32 creation refuses values outside int32 and non-integers instead of wrapping them', () => {
+  const overflow = /cannot be converted to int32 without overflow \(int32 holds -2147483648\.\.2147483647\)/;
+  assert.throws(() => tensor([3e9], { dtype: 'int32' }), { name: 'RangeError', message: /^Tensor\.from: value 3000000000 cannot be converted to int32 without overflow/ });
+  assert.throws(() => tensor([1, -(2 ** 31) - 1], { dtype: 'int32' }), { message: overflow });
+  assert.throws(() => tensor([1.5], { dtype: 'int32' }), { message: /^Tensor\.from: value 1\.5 cannot be converted to int32: expected a whole number/ });
+  assert.throws(() => tensor(new Float64Array([NaN]), { dtype: 'int32' }), { message: /^Tensor\.from: value NaN cannot be converted to int32/ });
+  assert.throws(() => full([3], 2 ** 31, { dtype: 'int32' }), { message: /^full: value 2147483648 cannot be converted/ });
+  assert.throws(() => full([3], Infinity, { dtype: 'int32' }), { message: /^full: value Infinity cannot be converted/ });
+  assert.throws(() => scalar(2 ** 40, 'int32'), { message: /^scalar: value 1099511627776/ });
+  assert.throws(() => arange(2 ** 31 - 2, 2 ** 31 + 1), { message: /^arange: value 2147483648 cannot be converted/ });
+  assert.throws(() => arange(0, 1, 0.5, { dtype: 'int32' }), { message: /^arange: value 0\.5 cannot be converted/ });
+  assert.throws(() => linspace(0, 1, 3, { dtype: 'int32' }), { message: /^linspace: value 0\.5 cannot be converted/ });
+  assert.throws(() => randint(0, 2 ** 32, [2]), { message: /^randint: expected whole numbers -2147483648 ≤ low < high ≤ 2147483648 .*got \[0, 4294967296\)/ });
+  assert.throws(() => zeros([2], { dtype: 'int32' }).fill_(3e9), { message: /^fill_: value 3000000000 cannot be converted/ });
+  assert.throws(() => zeros([2], { dtype: 'int32' }).pad([1, 1], 0.5), { message: /^pad: value 0\.5 cannot be converted/ });
+  assert.throws(() => zeros([2], { dtype: 'int32' }).maskedFill(tensor([true, false]), 2 ** 31), { message: /^maskedFill: value 2147483648/ });
+  assert.throws(() => arange(3).add(3e9), { message: /^add: value 3000000000 cannot be converted to int32 without overflow/ });
+  // the edges of the range are fine
+  assert.deepEqual(tensor([2 ** 31 - 1, -(2 ** 31)], { dtype: 'int32' }).toArray(), [2147483647, -2147483648]);
+  assert.deepEqual(full([2], -(2 ** 31), { dtype: 'int32' }).toArray(), [-2147483648, -2147483648]);
+  assert.deepEqual(randint(2 ** 31 - 1, 2 ** 31, [2]).toArray(), [2147483647, 2147483647]);
+  // bool and float creation are unchanged
+  assert.deepEqual(tensor([3e9, 0.5], { dtype: 'bool' }).toArray(), [true, true]);
+  assert.deepEqual(tensor([3e9], { dtype: 'float64' }).toArray(), [3e9]);
+});
+
+test('integer sums are exact, and a sum that does not fit in int32 is refused', () => {
+  assert.throws(() => full([3], 2 ** 31 - 1, { dtype: 'int32' }).sum(), {
+    name: 'RangeError',
+    message: /^sum: the sum 6442450941 of this int32 tensor does not fit in int32 \(-2147483648\.\.2147483647\).*x\.double\(\)\.sum\(\)/,
+  });
+  assert.throws(() => full([2, 2], -(2 ** 30), { dtype: 'int32' }).sum(1).sum(), { message: /^sum: the sum -4294967296 / });
+  assert.throws(() => full([2, 3], 2 ** 30, { dtype: 'int32' }).sum(1), { message: /^sum: the sum 3221225472 / });
+  assert.deepEqual(full([2, 2], 2 ** 30 - 1, { dtype: 'int32' }).sum(1).toArray(), [2 ** 31 - 2, 2 ** 31 - 2]);
+  assert.equal(full([3], 2 ** 31 - 1, { dtype: 'int32' }).double().sum().item(), 3 * (2 ** 31 - 1));
+  // dims that are not adjacent, and bool sums
+  const s = ones([2, 3, 4], { dtype: 'int32' }).sum([0, 2]);
+  assert.equal(s.dtype, 'int32');
+  assert.deepEqual(s.toArray(), [8, 8, 8]);
+  assert.deepEqual(tensor([[true, false], [true, true]]).sum(0).toArray(), [2, 1]);
+  // exact even where the running sum passes 2**53 (a float64 running sum would round there)
+  const n = 2 ** 22 + 8;
+  const big = new Int32Array(2 * n + 1);
+  big.fill(2 ** 31 - 1, 0, n);
+  big.fill(-(2 ** 31 - 1), n, 2 * n);
+  big[2 * n] = 5;
+  assert.equal(tensor(big).sum().item(), 5);
+});
