@@ -97,3 +97,23 @@ test('integer sums are exact, and a sum that does not fit in int32 is refused', 
   big[2 * n] = 5;
   assert.equal(tensor(big).sum().item(), 5);
 });
+
+// ------------------------------------------------------------------ composites name themselves
+
+test("composites report a bad dim under their own name, not the op they delegate to", () => {
+  const x = zeros([2, 3]);
+  const range = 'is out of range for a tensor of 2 dims \\(expected -2\\.\\.1\\)';
+  const cases: [string, () => unknown][] = [
+    ['softmax', () => x.softmax(3)],
+    ['logSoftmax', () => x.logSoftmax(-3)],
+    ['logsumexp', () => x.logsumexp(2)],
+    ['mean', () => x.mean(3)],
+    ['var', () => x.var([0, 3])],
+  ];
+  for (const [op, f] of cases) {
+    assert.throws(f, { name: 'RangeError', message: new RegExp(`^${op}: dim -?\\d ${range}`) }, op);
+  }
+  assert.throws(() => x.softmax(1.5), { message: /^softmax: dim 1\.5 is out of range/ });
+  // valid dims still work, negative ones included
+  assert.deepEqual(ones([2, 2]).softmax(-1).toArray(), [[0.5, 0.5], [0.5, 0.5]]);
+});

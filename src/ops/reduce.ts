@@ -2,7 +2,7 @@
 import { K } from '../backend/registry.js';
 import type { ReduceOp } from '../backend/kernels.js';
 import { DType, INT32_MAX, INT32_MIN, isFloating } from '../tensor/dtype.js';
-import { normDims, numel } from '../tensor/shape.js';
+import { normDim, normDims, numel } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { empty, record, requireFloating } from './core.js';
 import { eq, where } from './elementwise.js';
@@ -151,7 +151,16 @@ export function variance(x: Tensor, dims?: Dims, opts: { correction?: number; ke
 
 /** log Σ exp(x) along dim, stable: m + log Σ exp(x − m) with m = max (treated as a constant). */
 export function logsumexp(x: Tensor, dim: number, keepdim = false): Tensor {
-  requireFloating(x, 'logsumexp');
+  return logsumexpAs(x, dim, keepdim, 'logsumexp');
+}
+
+/**
+ * The composites check their dim under their own name before delegating (max, sum, sub), so that
+ * a bad dim is reported as "softmax: dim 3 is out of range ...", not as the max inside it.
+ */
+function logsumexpAs(x: Tensor, dim: number, keepdim: boolean, op: string): Tensor {
+  requireFloating(x, op);
+  normDim(dim, x.ndim, op);
   const m = x.max(dim, true).detach();
   const mSafe = where(m.abs().lt(Infinity), m, 0);
   const r = x.sub(mSafe).exp().sum(dim, true).log().add(mSafe);
@@ -160,11 +169,11 @@ export function logsumexp(x: Tensor, dim: number, keepdim = false): Tensor {
 
 export function softmax(x: Tensor, dim: number): Tensor {
   requireFloating(x, 'softmax');
+  normDim(dim, x.ndim, 'softmax');
   const e = x.sub(x.max(dim, true).detach()).exp();
   return e.div(e.sum(dim, true));
 }
 
 export function logSoftmax(x: Tensor, dim: number): Tensor {
-  requireFloating(x, 'logSoftmax');
-  return x.sub(logsumexp(x, dim, true));
+  return x.sub(logsumexpAs(x, dim, true, 'logSoftmax'));
 }
