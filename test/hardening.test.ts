@@ -117,3 +117,32 @@ test("composites report a bad dim under their own name, not the op they delegate
   // valid dims still work, negative ones included
   assert.deepEqual(ones([2, 2]).softmax(-1).toArray(), [[0.5, 0.5], [0.5, 0.5]]);
 });
+
+// ------------------------------------------------------------------ overlapping copies
+
+test('copy_ between overlapping views of one buffer gives what a copy from a snapshot gives', () => {
+  const a = arange(9).reshape([3, 3]).float();
+  a.T.copy_(a);
+  assert.deepEqual(a.toArray(), [[0, 3, 6], [1, 4, 7], [2, 5, 8]]);
+  // strided destination over an overlapping, shifted source (with a dtype the same and a broadcast)
+  const check = (dest: (x: Tensor) => Tensor, src: (x: Tensor) => Tensor) => {
+    const x = arange(12).float();
+    const y = x.clone();
+    dest(y).copy_(src(y).clone()); // the expected result: the source copied out first
+    dest(x).copy_(src(x));
+    assert.deepEqual(x.toArray(), y.toArray());
+  };
+  check((x) => x.slice(0, 0, 12, 2), (x) => x.slice(0, 1, 7));
+  check((x) => x.slice(0, 1, 12, 2), (x) => x.slice(0, 0, 6));
+  check((x) => x.reshape([3, 4]).T, (x) => x.reshape([4, 3]));
+  check((x) => x.reshape([3, 4]).slice(1, 0, 4, 2), (x) => x.slice(0, 2, 4));
+  check((x) => x.slice(0, 0, 10), (x) => x.slice(0, 2, 12)); // contiguous both: TypedArray.set's case
+  // the exact same view is a no-op, as in PyTorch
+  const b = arange(6).reshape([2, 3]).float();
+  b.copy_(b);
+  b.T.copy_(b.T);
+  assert.deepEqual(b.toArray(), [[0, 1, 2], [3, 4, 5]]);
+  const v = b.version;
+  b.copy_(b.detach());
+  assert.equal(b.version, v + 1);
+});

@@ -320,7 +320,19 @@ export class Tensor {
           'use the source itself (or src.clone()), or wrap the copy in noGrad() when no gradient should flow',
       );
     }
-    const v = src.expand(this.shape).to(this.dtype).contiguous();
+    // The same view of the same memory: nothing to copy (PyTorch's a.copy_(a) is a no-op too).
+    if (sameView(this, src)) {
+      this.storage.version++;
+      return this;
+    }
+    let v = src.expand(this.shape).to(this.dtype).contiguous();
+    // Overlap: when the source still reads this tensor's buffer (a.T.copy_(a)), a strided write
+    // would read elements it has already overwritten. Such copies go through a temporary, so they
+    // give what copying from a snapshot of the source gives (PyTorch refuses partial overlaps; a
+    // copy is never wrong and never refuses views that share a buffer without sharing elements).
+    // A contiguous destination is written by TypedArray.set, which already copies through a
+    // temporary when both arrays share a buffer.
+    if (!this.isContiguous() && v.storage.data.buffer === this.storage.data.buffer) v = v.clone();
     const sd = v.storage.data;
     if (this.isContiguous()) this.storage.data.set(sd.subarray(v.offset, v.offset + this.numel), this.offset);
     else writeStrided(this, (i) => sd[v.offset + i]);
@@ -434,6 +446,17 @@ function filled(shape: readonly number[], value: number, opts: CreateOptions, op
 
 function recordCast(out: Tensor, src: Tensor): Tensor {
   return record(out, 'to', [src], [], (g) => [g.to(src.dtype)]);
+}
+
+/** Whether a and b are the same elements of the same memory in the same layout. */
+function sameView(a: Tensor, b: Tensor): boolean {
+  const da = a.storage.data;
+  const db = b.storage.data;
+  return (
+    da.buffer === db.buffer && a.dtype === b.dtype &&
+    da.byteOffset + a.offset * da.BYTES_PER_ELEMENT === db.byteOffset + b.offset * db.BYTES_PER_ELEMENT &&
+    a.ndim === b.ndim && a.shape.every((s, i) => s === b.shape[i] && (s === 1 || a.strides[i] === b.strides[i]))
+  );
 }
 
 /** Write f(i) into element i (row-major order) of a possibly strided tensor. */
