@@ -14,6 +14,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { arange, eye, full, linspace, ones, randint, scalar, tensor, Tensor, zeros } from '../src/index.js';
 import { MAX_NUMEL } from '../src/tensor/dtype.js';
+import type { View } from '../src/backend/kernels.js';
+import { refKernels } from '../src/backend/ref/index.js';
+import { wasmKernels, type Part } from '../src/backend/wasm/index.js';
+import { loadWasmBackend } from '../src/backend/wasm/node.js';
 
 // ------------------------------------------------------------------ sizes
 
@@ -145,4 +149,42 @@ test('copy_ between overlapping views of one buffer gives what a copy from a sna
   const v = b.version;
   b.copy_(b.detach());
   assert.equal(b.version, v + 1);
+});
+
+// ------------------------------------------------------------------ wasm: calls too large for the module
+
+test('the wasm backend runs a call larger than its memory can take in ref, without a RangeError', () => {
+  const l = loadWasmBackend({ threaded: false, threads: 1 });
+  assert.ok(l.backend, l.reason);
+  const rt = l.runtime;
+  assert.equal(rt.maxBlockBytes, 2 ** 31);
+  // A 2**30 + 16 float32 operand is 4 GiB + 64 bytes: the allocator's size would wrap to 64 bytes
+  // (the RangeError of a big mul); now the block is declined before anything is allocated or copied.
+  let called = false;
+  const huge: Part = { data: new Float32Array(16), start: 0, end: 2 ** 30 + 16, out: false };
+  assert.equal(rt.run([huge], () => ((called = true), 0), 'test'), false);
+  assert.equal(called, false);
+  // Over a lowered limit, an op's call falls back to ref for that call and gives ref's result.
+  const n = 2048;
+  const a = Float32Array.from({ length: n }, (_, i) => i * 0.5 - 3);
+  const b = Float32Array.from({ length: n }, (_, i) => 1 / (i + 1));
+  const view = (data: Float32Array): View => ({ data, offset: 0, shape: [n], strides: [1] });
+  const want = new Float32Array(n);
+  refKernels.binary('mul', view(a), view(b), want);
+  const K = wasmKernels(rt);
+  const ran: boolean[] = [];
+  const run = rt.run.bind(rt);
+  rt.run = (parts, fn, what) => {
+    const r = run(parts, fn, what);
+    ran.push(r);
+    return r;
+  };
+  const got = new Float32Array(n);
+  K.binary!('mul', view(a), view(b), got);
+  assert.deepEqual(ran, [true]); // in the module: 3 × 8 KiB
+  rt.maxBlockBytes = 16 * 1024;
+  got.fill(0);
+  K.binary!('mul', view(a), view(b), got);
+  assert.deepEqual(ran, [true, false]); // declined: the reference kernel ran
+  assert.deepEqual(got, want);
 });
