@@ -11,7 +11,11 @@
  *  - bad PFS_* environment variables give one line and exit status 2 from `pfs`.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { checkBackendEnv } from '../src/backend/auto.js';
 import { arange, eye, full, linspace, ones, randint, scalar, tensor, Tensor, zeros } from '../src/index.js';
 import { MAX_NUMEL } from '../src/tensor/dtype.js';
 import type { View } from '../src/backend/kernels.js';
@@ -187,4 +191,50 @@ test('the wasm backend runs a call larger than its memory can take in ref, witho
   K.binary!('mul', view(a), view(b), got);
   assert.deepEqual(ran, [true, false]); // declined: the reference kernel ran
   assert.deepEqual(got, want);
+});
+
+// ------------------------------------------------------------------ the environment
+
+const PFS = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/pfs.js');
+/** The PFS_* variables the backends read, removed from this process's environment. */
+const BACKEND_VARS = ['PFS_BACKEND', 'PFS_THREADS', 'PFS_WASM_RELAXED', 'PFS_MALLOC_TUNING', 'PFS_DEBUG'];
+const cleanEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  for (const k of BACKEND_VARS) delete env[k];
+  return env;
+};
+
+test('checkBackendEnv accepts what the variables document and names the first bad one', () => {
+  const ok = [
+    {}, { PFS_BACKEND: 'ref' }, { PFS_BACKEND: 'wasm' }, { PFS_BACKEND: 'native' }, { PFS_BACKEND: '' },
+    { PFS_THREADS: '1' }, { PFS_THREADS: '64' }, { PFS_WASM_RELAXED: '0' }, { PFS_WASM_RELAXED: '1' },
+    { PFS_MALLOC_TUNING: '0' }, { PFS_MALLOC_TUNING: '1' }, { PFS_MALLOC_TUNING: '' },
+  ];
+  for (const env of ok) assert.doesNotThrow(() => checkBackendEnv(env), JSON.stringify(env));
+  assert.throws(() => checkBackendEnv({ PFS_BACKEND: 'Native' }), { name: 'RangeError', message: /^PFS_BACKEND must be native, wasm or ref .*got "Native"$/ });
+  assert.throws(() => checkBackendEnv({ PFS_THREADS: '65' }), { message: /^PFS_THREADS must be a whole number from 1 to 64 .*got "65"$/ });
+  assert.throws(() => checkBackendEnv({ PFS_MALLOC_TUNING: 'yes' }), { message: /^PFS_MALLOC_TUNING must be 1 .* or 0 .*got "yes"$/ });
+});
+
+test('a bad PFS_* variable makes pfs print one line naming it and exit 2, with no stack trace', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PFS_BACKEND: 'bogus' }, /^pfs: PFS_BACKEND must be native, wasm or ref \(or unset: the fastest available\), got "bogus"\n$/],
+    [{ PFS_THREADS: 'abc' }, /^pfs: PFS_THREADS must be a whole number from 1 to 64 \(or unset: one per core\), got "abc"\n$/],
+    [{ PFS_THREADS: '0' }, /^pfs: PFS_THREADS must be a whole number from 1 to 64 .*, got "0"\n$/],
+    [{ PFS_WASM_RELAXED: 'abc' }, /^pfs: PFS_WASM_RELAXED must be 1 \(.*\) or 0 \(never\), or unset .*, got "abc"\n$/],
+    [{ PFS_MALLOC_TUNING: 'abc' }, /^pfs: PFS_MALLOC_TUNING must be 1 \(.*\) or 0 \(keep glibc's defaults\), got "abc"\n$/],
+  ];
+  for (const [bad, message] of cases) {
+    const r = spawnSync(process.execPath, [PFS, 'info'], { encoding: 'utf8', env: { ...cleanEnv(), ...bad } });
+    assert.equal(r.status, 2, `${JSON.stringify(bad)}: exit ${r.status}, stderr ${r.stderr}`);
+    assert.match(r.stderr, message, JSON.stringify(bad));
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(r.stdout, '');
+  }
+  // the documented values still run
+  for (const good of [{ PFS_MALLOC_TUNING: '1' }, { PFS_BACKEND: 'ref', PFS_THREADS: '1', PFS_WASM_RELAXED: '0' }]) {
+    const r = spawnSync(process.execPath, [PFS, 'info'], { encoding: 'utf8', env: { ...cleanEnv(), ...good } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^backend: /m);
+  }
 });
