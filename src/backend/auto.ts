@@ -7,10 +7,13 @@
  * nothing is printed then, unless PFS_BACKEND asked for a backend that is unavailable: that gets
  * one line on stderr with the reason, and the best available backend is used. `nativeStatus()` and
  * `wasmStatus()` give the reasons for `pfs info`.
+ *
+ * A bad PFS_BACKEND, PFS_THREADS, PFS_WASM_RELAXED or PFS_MALLOC_TUNING (checkBackendEnv) is
+ * reported on the first use of the backends, not while this module loads: see below.
  */
-import { backendInfo, chooseDefaultBackend, registerBackend, useBackend } from './registry.js';
-import { loadNativeBackend } from './native/index.js';
-import { loadWasmBackend, waitForWasmWorkers } from './wasm/node.js';
+import { backendInfo, chooseDefaultBackend, failBackends, registerBackend, useBackend } from './registry.js';
+import { loadNativeBackend, mallocTuningFromEnv, threadsFromEnv } from './native/index.js';
+import { loadWasmBackend, relaxedFromEnv, waitForWasmWorkers } from './wasm/node.js';
 
 export interface NativeStatus {
   available: boolean;
@@ -24,17 +27,47 @@ export interface WasmStatus extends NativeStatus {
   relaxed: boolean;
 }
 
-const load = loadNativeBackend();
+/** The backends `PFS_BACKEND` may name. */
+export const BACKEND_NAMES = ['native', 'wasm', 'ref'] as const;
+
+/**
+ * Checks the environment variables the backends read: PFS_BACKEND, PFS_THREADS, PFS_WASM_RELAXED
+ * and PFS_MALLOC_TUNING (read by the native addon as it loads). Throws a RangeError naming the
+ * first bad one, what it accepts and what it got.
+ */
+export function checkBackendEnv(env: NodeJS.ProcessEnv = process.env): void {
+  const b = env.PFS_BACKEND;
+  if (b !== undefined && b !== '' && !(BACKEND_NAMES as readonly string[]).includes(b)) {
+    throw new RangeError(`PFS_BACKEND must be native, wasm or ref (or unset: the fastest available), got ${JSON.stringify(b)}`);
+  }
+  threadsFromEnv(env.PFS_THREADS);
+  relaxedFromEnv(env.PFS_WASM_RELAXED);
+  mallocTuningFromEnv(env.PFS_MALLOC_TUNING);
+}
+
+// A bad variable is not thrown here, while modules load (a program importing the library could not
+// catch it, and `pfs` would die with a stack trace): nothing loads, and every use of the backends
+// (a kernel call, backendInfo(), useBackend(), nativeStatus(), wasmStatus()) throws the error.
+let envError: Error | null = null;
+try {
+  checkBackendEnv();
+} catch (e) {
+  envError = e instanceof Error ? e : new Error(String(e));
+}
+
+const load = envError ? { backend: null, reason: envError.message } : loadNativeBackend();
 const status: NativeStatus = load.backend ? { available: true, reason: load.reason, build: load.build } : { available: false, reason: load.reason };
 if (load.backend) registerBackend(load.backend);
 
-const wasm = loadWasmBackend();
+const wasm = envError ? { backend: null, reason: envError.message } : loadWasmBackend();
 if (wasm.backend) registerBackend(wasm.backend);
 const wasmRuntime = wasm.backend ? wasm.runtime : null;
 
 const requested = process.env.PFS_BACKEND;
 const missing = requested === 'native' ? (load.backend ? null : load.reason) : requested === 'wasm' ? (wasm.backend ? null : wasm.reason) : null;
-if (missing !== null) {
+if (envError) {
+  failBackends(envError);
+} else if (missing !== null) {
   process.stderr.write(`papers-from-scratch: PFS_BACKEND=${requested}, but the ${requested} backend is unavailable: ${missing}\n`);
   chooseDefaultBackend(undefined);
   useBackend(backendInfo().name, `PFS_BACKEND=${requested} was asked for, but the ${requested} backend is unavailable (${missing})`);
@@ -45,11 +78,13 @@ if (missing !== null) {
 
 /** Whether the native addon loaded, and what it is or why it is not there. */
 export function nativeStatus(): NativeStatus {
+  if (envError) throw envError;
   return { ...status };
 }
 
 /** Whether the wasm module loaded, and what it is (build, threads) or why it is not there. */
 export function wasmStatus(): WasmStatus {
+  if (envError) throw envError;
   if (!wasm.backend) return { available: false, reason: wasm.reason, relaxed: false };
   return { available: true, reason: wasm.runtime.describe(), relaxed: wasm.relaxed };
 }

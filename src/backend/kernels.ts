@@ -81,7 +81,11 @@ export interface Kernels {
   binary(op: BinaryOp, a: View, b: View, out: TypedArray): void;
   /** out[i] = cond[i] ? a[i] : b[i]; all three views have out's shape. */
   where(cond: View, a: View, b: View, out: TypedArray): void;
-  /** Reduce the middle axis of a contiguous (outer, n, inner) array into out (outer, inner). */
+  /**
+   * Reduce the middle axis of a contiguous (outer, n, inner) array into out (outer, inner). An
+   * int32 or bool sum goes into a Float64Array out and must be exact (sum() then refuses results
+   * outside int32's range); ref does it, fast backends leave integer input to ref.
+   */
   reduce(op: ReduceOp, x: TypedArray, outer: number, n: number, inner: number, out: TypedArray): void;
   gemm(args: GemmArgs): void;
   /** out (outer, idx.length, inner) = x (outer, n, inner) picked along the middle axis; idx checked by the op. */

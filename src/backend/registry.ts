@@ -22,6 +22,28 @@ export const K: Kernels = { ...refKernels };
 let current = 'ref';
 let reason = 'the only backend registered';
 
+/**
+ * An error in the environment found at start-up (a bad PFS_* variable; see auto.ts): every use of
+ * the backends throws it (a kernel call, useBackend, backendInfo), so that it surfaces where a
+ * program can catch it (`pfs` prints it as one line and exits 2) rather than while modules load.
+ */
+let startupError: Error | null = null;
+
+/** Makes every kernel call, useBackend() and backendInfo() throw err (auto.ts, for a bad environment). */
+export function failBackends(err: Error): void {
+  startupError = err;
+  const fail = (): never => {
+    throw err;
+  };
+  for (const k of Object.keys(refKernels) as KernelName[]) (K as unknown as Record<string, unknown>)[k] = fail;
+  current = 'ref';
+  reason = `unusable: ${err.message}`;
+}
+
+function checkStartup(): void {
+  if (startupError) throw startupError;
+}
+
 export function registerBackend(b: Backend): void {
   backends.set(b.name, b);
 }
@@ -31,6 +53,7 @@ export function availableBackends(): string[] {
 }
 
 export function useBackend(name: string, why = 'chosen by useBackend()'): void {
+  checkStartup();
   const b = backends.get(name);
   if (!b) throw new Error(`unknown backend ${JSON.stringify(name)}: available are ${availableBackends().join(', ')}`);
   for (const k of Object.keys(refKernels) as KernelName[]) {
@@ -42,6 +65,7 @@ export function useBackend(name: string, why = 'chosen by useBackend()'): void {
 
 /** Which kernels of the current backend fall back to ref. */
 export function backendInfo(): { name: string; reason: string; fallbacks: KernelName[] } {
+  checkStartup();
   const b = backends.get(current)!;
   const fallbacks = (Object.keys(refKernels) as KernelName[]).filter((k) => !b.kernels[k]);
   return { name: current, reason, fallbacks };

@@ -2,7 +2,7 @@
 import { BackwardFn, Node } from '../autograd/node.js';
 import { isGradEnabled } from '../autograd/mode.js';
 import type { View } from '../backend/kernels.js';
-import { allocate, DType, isFloating, promoteTypes, promoteWithScalar, type TypedArray } from '../tensor/dtype.js';
+import { allocate, DType, isFloating, promoteTypes, promoteWithScalar, storedValue, type TypedArray } from '../tensor/dtype.js';
 import { numel, Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -31,7 +31,7 @@ export function contiguousData(t: Tensor): TypedArray {
 
 /** A new contiguous tensor of the given shape and dtype (zero-filled). */
 export function empty(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocate(dtype, numel(shape)), shape, dtype);
+  return new Tensor(allocate(dtype, numel(shape), shape), shape, dtype);
 }
 
 /**
@@ -59,15 +59,17 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
 }
 
 /** Turn a JS number into a 0-d tensor of the dtype that PyTorch would compute `t op s` in. */
-function scalarFor(t: Tensor, s: number): Tensor {
-  return Tensor.scalar(s, promoteWithScalar(t.dtype, s));
+function scalarFor(t: Tensor, s: number, op: string): Tensor {
+  const dtype = promoteWithScalar(t.dtype, s);
+  storedValue(dtype, s, op); // an int32 operand out of int32's range is refused, naming the op
+  return Tensor.scalar(s, dtype);
 }
 
 /** Coerce the operands of a binary op: numbers become 0-d tensors; returns both and the result dtype. */
 export function operands(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor, DType] {
   if (typeof a === 'number' && typeof b === 'number') throw new TypeError(`${op}: at least one operand must be a Tensor`);
-  const ta = typeof a === 'number' ? scalarFor(b as Tensor, a) : a;
-  const tb = typeof b === 'number' ? scalarFor(ta, b) : b;
+  const ta = typeof a === 'number' ? scalarFor(b as Tensor, a, op) : a;
+  const tb = typeof b === 'number' ? scalarFor(ta, b, op) : b;
   if (!(ta instanceof Tensor) || !(tb instanceof Tensor)) {
     throw new TypeError(`${op}: expected Tensors or numbers, got ${describe(a)} and ${describe(b)}`);
   }

@@ -1,5 +1,6 @@
 /** Indexing ops: indexSelect, gather, scatterAdd, maskedFill, oneHot. Indices are int32 and bounds-checked. */
 import { K } from '../backend/registry.js';
+import { storedValue } from '../tensor/dtype.js';
 import { normDim, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describe, empty, record } from './core.js';
@@ -85,7 +86,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   if (!(mask instanceof Tensor) || mask.dtype !== 'bool') {
     throw new TypeError(`maskedFill: mask must be a bool tensor, got ${mask instanceof Tensor ? mask.dtype : describe(mask)}`);
   }
-  const out = where(mask, Tensor.scalar(value, x.dtype), x);
+  const out = where(mask, Tensor.scalar(storedValue(x.dtype, value, 'maskedFill'), x.dtype), x);
   if (!out.shape.every((s, i) => s === x.shape[i]) || out.ndim !== x.ndim) {
     throw new RangeError(`maskedFill: mask of shape ${shapeStr(mask.shape)} must broadcast to the tensor's shape ${shapeStr(x.shape)}`);
   }

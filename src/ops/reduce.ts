@@ -1,8 +1,8 @@
 /** Reductions over one or more dims, and the numerically stable softmax family composed from them. */
 import { K } from '../backend/registry.js';
 import type { ReduceOp } from '../backend/kernels.js';
-import { DType, isFloating } from '../tensor/dtype.js';
-import { normDims, numel } from '../tensor/shape.js';
+import { DType, INT32_MAX, INT32_MIN, isFloating } from '../tensor/dtype.js';
+import { normDim, normDims, numel } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { empty, record, requireFloating } from './core.js';
 import { eq, where } from './elementwise.js';
@@ -51,7 +51,8 @@ function reduceKernel(op: ReduceOp, x: Tensor, dims: Dims | undefined, keepdim: 
   // reduce each run of adjacent dims in place of a transposed copy of the whole tensor, the last run
   // first (its result is contiguous again, and smaller).
   const red = normDims(dims, x.ndim, name);
-  const runs = (op === 'sum' || op === 'max' || op === 'min') && x.isContiguous() && x.numel > 0 ? adjacentRuns(red) : null;
+  // (Not for integer sums, which must stay exact: they reduce once, from the integers themselves.)
+  const runs = (op === 'sum' ? isFloating(x.dtype) : op === 'max' || op === 'min') && x.isContiguous() && x.numel > 0 ? adjacentRuns(red) : null;
   if (runs) {
     let cur = x;
     for (const run of runs) cur = reduceKernel(op, cur, run, true, dtype, name).out;
@@ -68,11 +69,30 @@ function reduceKernel(op: ReduceOp, x: Tensor, dims: Dims | undefined, keepdim: 
   return { out: shaped, p };
 }
 
-/** Sum over dims (all when omitted). Integer and bool sums give int32 (PyTorch gives int64). */
+/**
+ * Sum over dims (all when omitted). Integer and bool sums give int32 (PyTorch gives int64), exactly
+ * or not at all: the kernel sums the integers exactly into float64 (ref's reduce), and a sum outside
+ * int32's range is refused with a RangeError, never wrapped. (A bool sum always fits: a tensor has
+ * at most 2**31 − 1 elements.) For a wider sum, convert first: x.double().sum().
+ */
 export function sum(x: Tensor, dims?: Dims, keepdim = false): Tensor {
-  const dtype: DType = isFloating(x.dtype) ? x.dtype : 'int32';
-  const { out, p } = reduceKernel('sum', x, dims, keepdim, dtype, 'sum');
+  if (!isFloating(x.dtype)) return intSum(x, dims, keepdim);
+  const { out, p } = reduceKernel('sum', x, dims, keepdim, x.dtype, 'sum');
   return record(out, 'sum', [x], [], (g) => [g.reshape(p.keptShape).expand(x.shape)]);
+}
+
+function intSum(x: Tensor, dims: Dims | undefined, keepdim: boolean): Tensor {
+  const wide = reduceKernel('sum', x, dims, keepdim, 'float64', 'sum').out;
+  const d = wide.storage.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!(d[i] >= INT32_MIN && d[i] <= INT32_MAX)) {
+      throw new RangeError(
+        `sum: the sum ${d[i]} of this ${x.dtype} tensor does not fit in int32 (${INT32_MIN}..${INT32_MAX}), ` +
+          'the dtype of integer sums here; sum in float64 instead: x.double().sum()',
+      );
+    }
+  }
+  return wide.to('int32');
 }
 
 export function mean(x: Tensor, dims?: Dims, keepdim = false): Tensor {
@@ -131,7 +151,16 @@ export function variance(x: Tensor, dims?: Dims, opts: { correction?: number; ke
 
 /** log Σ exp(x) along dim, stable: m + log Σ exp(x − m) with m = max (treated as a constant). */
 export function logsumexp(x: Tensor, dim: number, keepdim = false): Tensor {
-  requireFloating(x, 'logsumexp');
+  return logsumexpAs(x, dim, keepdim, 'logsumexp');
+}
+
+/**
+ * The composites check their dim under their own name before delegating (max, sum, sub), so that
+ * a bad dim is reported as "softmax: dim 3 is out of range ...", not as the max inside it.
+ */
+function logsumexpAs(x: Tensor, dim: number, keepdim: boolean, op: string): Tensor {
+  requireFloating(x, op);
+  normDim(dim, x.ndim, op);
   const m = x.max(dim, true).detach();
   const mSafe = where(m.abs().lt(Infinity), m, 0);
   const r = x.sub(mSafe).exp().sum(dim, true).log().add(mSafe);
@@ -140,11 +169,11 @@ export function logsumexp(x: Tensor, dim: number, keepdim = false): Tensor {
 
 export function softmax(x: Tensor, dim: number): Tensor {
   requireFloating(x, 'softmax');
+  normDim(dim, x.ndim, 'softmax');
   const e = x.sub(x.max(dim, true).detach()).exp();
   return e.div(e.sum(dim, true));
 }
 
 export function logSoftmax(x: Tensor, dim: number): Tensor {
-  requireFloating(x, 'logSoftmax');
-  return x.sub(logsumexp(x, dim, true));
+  return x.sub(logsumexpAs(x, dim, true, 'logSoftmax'));
 }

@@ -3,6 +3,7 @@
  * are views: they share storage and copy nothing. cat, stack, pad and the indexing ops copy.
  */
 import { K } from '../backend/registry.js';
+import { storedValue } from '../tensor/dtype.js';
 import { checkShape, contiguousStrides, normDim, numel, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { empty, record } from './core.js';
@@ -279,7 +280,7 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   }
   const shape = x.shape.map((s, i) => s + before[i] + after[i]);
   const out = empty(shape, x.dtype);
-  out.storage.data.fill(value);
+  out.storage.data.fill(storedValue(x.dtype, value, 'pad'));
   // Write x into the interior: a strided walk over x's rows.
   const src = x.contiguous();
   const sd = src.storage.data;

@@ -7,7 +7,47 @@ export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
 
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
-export function allocate(dtype: DType, n: number): TypedArray {
+/** Bytes per element of each dtype (bool is one byte). */
+export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+/**
+ * The most elements one tensor may hold: 2**31 − 1, the largest index an int32 can hold, so that
+ * every element has an int32 index (argmax's result, gather's and indexSelect's indices, the sums
+ * of bool tensors). That is 8 GiB of float32 (16 GiB of float64): above it an allocation is almost
+ * always a shape mistake, and is refused with the shape and the bytes it would take, before the
+ * engine is asked for the memory.
+ */
+export const MAX_NUMEL = 2 ** 31 - 1;
+
+/** Human bytes: 4000000000000 → "4.0 TB". */
+function humanBytes(b: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  let i = 0;
+  while (b >= 1000 && i < units.length - 1) {
+    b /= 1000;
+    i++;
+  }
+  return i === 0 ? `${b} bytes` : `${b.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * Throws a RangeError when a tensor of n elements (of `shape`, when given) exceeds MAX_NUMEL; `op`
+ * names the function the user called.
+ */
+export function checkNumel(dtype: DType, n: number, shape?: readonly number[], op = 'allocate'): void {
+  if (Number.isInteger(n) && n >= 0 && n <= MAX_NUMEL) return;
+  if (!(n >= 0)) throw new RangeError(`${op}: expected a non-negative whole number of elements, got ${n}`);
+  const what = shape ? `shape [${shape.join(', ')}] has ${n} elements` : `${n} elements`;
+  const bytes = n * BYTES_PER_ELEMENT[dtype];
+  throw new RangeError(
+    `${op}: ${what}, which would need ${bytes} bytes (${humanBytes(bytes)}) as ${dtype}; ` +
+      `a tensor holds at most ${MAX_NUMEL} (2**31 - 1) elements`,
+  );
+}
+
+/** A zero-filled array of n elements; refused (checkNumel) above MAX_NUMEL elements. */
+export function allocate(dtype: DType, n: number, shape?: readonly number[], op?: string): TypedArray {
+  checkNumel(dtype, n, shape, op);
   const a = newArray(dtype, n);
   tracked?.add(a.buffer);
   return a;
@@ -48,9 +88,26 @@ export function dtypeOfArray(a: TypedArray): DType {
   return 'bool';
 }
 
-/** The number a tensor of this dtype stores for v: bool stores 1 for any non-zero value (NaN too), as PyTorch. */
-export function storedValue(dtype: DType, v: number): number {
-  return dtype === 'bool' ? (v !== 0 ? 1 : 0) : v;
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * The number a tensor of this dtype stores for v: bool stores 1 for any non-zero value (NaN too),
+ * as PyTorch. int32 takes whole numbers in [−2**31, 2**31 − 1] only: anything else (3e9, 1.5, NaN,
+ * Infinity) is refused with a RangeError naming `op`, where a typed array would silently wrap or
+ * truncate (PyTorch: "value cannot be converted to type int32 without overflow").
+ */
+export function storedValue(dtype: DType, v: number, op = 'tensor'): number {
+  if (dtype === 'bool') return v !== 0 ? 1 : 0;
+  if (dtype === 'int32' && !(Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX)) throw int32Error(v, op);
+  return v;
+}
+
+function int32Error(v: number, op: string): RangeError {
+  if (Number.isInteger(v)) {
+    return new RangeError(`${op}: value ${v} cannot be converted to int32 without overflow (int32 holds ${INT32_MIN}..${INT32_MAX})`);
+  }
+  return new RangeError(`${op}: value ${v} cannot be converted to int32: expected a whole number from ${INT32_MIN} to ${INT32_MAX}`);
 }
 
 export function isFloating(d: DType): boolean {

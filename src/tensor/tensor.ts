@@ -12,7 +12,7 @@ import * as L from '../ops/linalg.js';
 import * as R from '../ops/reduce.js';
 import * as S from '../ops/shape.js';
 import { record, type TensorLike } from '../ops/core.js';
-import { allocate, checkDType, DType, dtypeOfArray, isFloating, storedValue, TypedArray } from './dtype.js';
+import { allocate, checkDType, DType, dtypeOfArray, INT32_MAX, INT32_MIN, isFloating, storedValue, TypedArray } from './dtype.js';
 import { defaultGenerator, Generator } from './rng.js';
 import { checkShape, contiguousStrides, numel, shapeStr } from './shape.js';
 
@@ -98,30 +98,27 @@ export class Tensor {
       throw new RangeError(`Tensor.from: ${flat.length} values do not fill shape ${shapeStr(shape)} (${numel(shape)} elements)`);
     }
     const dtype = opts.dtype ? checkDType(opts.dtype) : inferred;
-    const data = allocate(dtype, flat.length);
-    for (let i = 0; i < flat.length; i++) data[i] = storedValue(dtype, flat[i]);
+    const data = allocate(dtype, flat.length, shape, 'Tensor.from');
+    for (let i = 0; i < flat.length; i++) data[i] = storedValue(dtype, flat[i], 'Tensor.from');
     return new Tensor(data, shape, dtype).requiresGrad_(opts.requiresGrad ?? false);
   }
 
   static scalar(v: number, dtype: DType = 'float32'): Tensor {
     const data = allocate(dtype, 1);
-    data[0] = storedValue(dtype, v);
+    data[0] = storedValue(dtype, v, 'scalar');
     return new Tensor(data, [], dtype);
   }
 
   static full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
-    const dtype = checkDType(opts.dtype ?? 'float32');
-    const data = allocate(dtype, numel(checkShape(shape, 'full')));
-    data.fill(storedValue(dtype, value));
-    return new Tensor(data, shape, dtype).requiresGrad_(opts.requiresGrad ?? false);
+    return filled(shape, value, opts, 'full');
   }
 
   static zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-    return Tensor.full(shape, 0, opts);
+    return filled(shape, 0, opts, 'zeros');
   }
 
   static ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-    return Tensor.full(shape, 1, opts);
+    return filled(shape, 1, opts, 'ones');
   }
 
   /** Values start, start+step, ... below end (as torch.arange); int32 when all arguments are integers. */
@@ -131,8 +128,8 @@ export class Tensor {
     const n = Math.max(0, Math.ceil((end - start) / step));
     const allInt = [start, end, step].every(Number.isInteger);
     const dtype = checkDType(opts.dtype ?? (allInt ? 'int32' : 'float32'));
-    const data = allocate(dtype, n);
-    for (let i = 0; i < n; i++) data[i] = start + i * step;
+    const data = allocate(dtype, n, [n], 'arange');
+    for (let i = 0; i < n; i++) data[i] = storedValue(dtype, start + i * step, 'arange');
     return new Tensor(data, [n], dtype).requiresGrad_(opts.requiresGrad ?? false);
   }
 
@@ -140,15 +137,15 @@ export class Tensor {
   static linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
     if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
     const dtype = checkDType(opts.dtype ?? 'float32');
-    const data = allocate(dtype, steps);
+    const data = allocate(dtype, steps, [steps], 'linspace');
     const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
     // Symmetric formula, as PyTorch: the second half counts back from end.
-    for (let i = 0; i < steps; i++) data[i] = i < steps / 2 ? start + i * delta : end - (steps - 1 - i) * delta;
+    for (let i = 0; i < steps; i++) data[i] = storedValue(dtype, i < steps / 2 ? start + i * delta : end - (steps - 1 - i) * delta, 'linspace');
     return new Tensor(data, [steps], dtype).requiresGrad_(opts.requiresGrad ?? false);
   }
 
   static eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
-    const t = Tensor.zeros([n, m], opts);
+    const t = filled([n, m], 0, opts, 'eye');
     for (let i = 0; i < Math.min(n, m); i++) t.storage.data[i * m + i] = 1;
     return t;
   }
@@ -158,7 +155,7 @@ export class Tensor {
     const g = opts.generator ?? defaultGenerator;
     const dtype = checkDType(opts.dtype ?? 'float32');
     if (!isFloating(dtype)) throw new TypeError(`rand: dtype must be floating, got ${dtype}`);
-    const data = allocate(dtype, numel(checkShape(shape, 'rand')));
+    const data = allocate(dtype, numel(checkShape(shape, 'rand')), shape, 'rand');
     for (let i = 0; i < data.length; i++) data[i] = dtype === 'float64' ? g.uniform53() : g.uniform();
     return new Tensor(data, shape, dtype).requiresGrad_(opts.requiresGrad ?? false);
   }
@@ -168,7 +165,7 @@ export class Tensor {
     const g = opts.generator ?? defaultGenerator;
     const dtype = checkDType(opts.dtype ?? 'float32');
     if (!isFloating(dtype)) throw new TypeError(`randn: dtype must be floating, got ${dtype}`);
-    const data = allocate(dtype, numel(checkShape(shape, 'randn')));
+    const data = allocate(dtype, numel(checkShape(shape, 'randn')), shape, 'randn');
     for (let i = 0; i < data.length; i++) data[i] = g.normal();
     return new Tensor(data, shape, dtype).requiresGrad_(opts.requiresGrad ?? false);
   }
@@ -176,7 +173,10 @@ export class Tensor {
   /** Integers in [low, high), int32. */
   static randint(low: number, high: number, shape: readonly number[], opts: { generator?: Generator } = {}): Tensor {
     const g = opts.generator ?? defaultGenerator;
-    const data = new Int32Array(numel(checkShape(shape, 'randint')));
+    if (!Number.isInteger(low) || !Number.isInteger(high) || low < INT32_MIN || high > INT32_MAX + 1 || !(high > low)) {
+      throw new RangeError(`randint: expected whole numbers ${INT32_MIN} ≤ low < high ≤ ${INT32_MAX + 1} (int32 values), got [${low}, ${high})`);
+    }
+    const data = allocate('int32', numel(checkShape(shape, 'randint')), shape, 'randint');
     for (let i = 0; i < data.length; i++) data[i] = g.randint(low, high);
     return new Tensor(data, shape, 'int32');
   }
@@ -335,7 +335,19 @@ export class Tensor {
           'use the source itself (or src.clone()), or wrap the copy in noGrad() when no gradient should flow',
       );
     }
-    const v = src.expand(this.shape).to(this.dtype).contiguous();
+    // The same view of the same memory: nothing to copy (PyTorch's a.copy_(a) is a no-op too).
+    if (sameView(this, src)) {
+      this.storage.version++;
+      return this;
+    }
+    let v = src.expand(this.shape).to(this.dtype).contiguous();
+    // Overlap: when the source still reads this tensor's buffer (a.T.copy_(a)), a strided write
+    // would read elements it has already overwritten. Such copies go through a temporary, so they
+    // give what copying from a snapshot of the source gives (PyTorch refuses partial overlaps; a
+    // copy is never wrong and never refuses views that share a buffer without sharing elements).
+    // A contiguous destination is written by TypedArray.set, which already copies through a
+    // temporary when both arrays share a buffer.
+    if (!this.isContiguous() && v.storage.data.buffer === this.storage.data.buffer) v = v.clone();
     const sd = v.storage.data;
     if (this.isContiguous()) this.storage.data.set(sd.subarray(v.offset, v.offset + this.numel), this.offset);
     else writeStrided(this, (i) => sd[v.offset + i]);
@@ -345,7 +357,7 @@ export class Tensor {
 
   fill_(value: number): this {
     this.checkInPlace('fill_');
-    const v = storedValue(this.dtype, value);
+    const v = storedValue(this.dtype, value, 'fill_');
     writeStrided(this, () => v);
     this.storage.version++;
     return this;
@@ -438,8 +450,28 @@ export class Tensor {
   maskedFill(mask: Tensor, value: number): Tensor { return I.maskedFill(this, mask, value); }
 }
 
+/** zeros, ones, full, eye: a tensor of one value; `op` names the function called, in errors. */
+function filled(shape: readonly number[], value: number, opts: CreateOptions, op: string): Tensor {
+  const dtype = checkDType(opts.dtype ?? 'float32');
+  const v = storedValue(dtype, value, op);
+  const data = allocate(dtype, numel(checkShape(shape, op)), shape, op);
+  data.fill(v);
+  return new Tensor(data, shape, dtype).requiresGrad_(opts.requiresGrad ?? false);
+}
+
 function recordCast(out: Tensor, src: Tensor): Tensor {
   return record(out, 'to', [src], [], (g) => [g.to(src.dtype)]);
+}
+
+/** Whether a and b are the same elements of the same memory in the same layout. */
+function sameView(a: Tensor, b: Tensor): boolean {
+  const da = a.storage.data;
+  const db = b.storage.data;
+  return (
+    da.buffer === db.buffer && a.dtype === b.dtype &&
+    da.byteOffset + a.offset * da.BYTES_PER_ELEMENT === db.byteOffset + b.offset * db.BYTES_PER_ELEMENT &&
+    a.ndim === b.ndim && a.shape.every((s, i) => s === b.shape[i] && (s === 1 || a.strides[i] === b.strides[i]))
+  );
 }
 
 /** Write f(i) into element i (row-major order) of a possibly strided tensor. */

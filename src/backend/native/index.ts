@@ -141,9 +141,22 @@ export function threadsFromEnv(env: string | undefined): number {
   if (env === undefined || env === '') return Math.min(availableParallelism(), MAX_THREADS);
   const n = Number(env);
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new RangeError(`PFS_THREADS must be a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(env)}`);
+    throw new RangeError(`PFS_THREADS must be a whole number from 1 to ${MAX_THREADS} (or unset: one per core), got ${JSON.stringify(env)}`);
   }
   return n;
+}
+
+/**
+ * PFS_MALLOC_TUNING, which native/addon.c reads when it loads: unset, empty or 1 → raise glibc
+ * malloc's thresholds (true), 0 → keep glibc's defaults (false); anything else is refused here,
+ * before the addon loads (the C code alone would take any other value as "tune").
+ */
+export function mallocTuningFromEnv(env: string | undefined): boolean {
+  if (env === undefined || env === '' || env === '1') return true;
+  if (env === '0') return false;
+  throw new RangeError(
+    `PFS_MALLOC_TUNING must be 1 (the native addon raises glibc malloc's thresholds, the default) or 0 (keep glibc's defaults), got ${JSON.stringify(env)}`,
+  );
 }
 
 export type NativeLoad =
@@ -154,10 +167,11 @@ let loaded: Addon | null = null;
 
 /**
  * Loads the addon. Returns the backend (name 'native', priority 20) and a line describing it, or
- * null and the reason it is unavailable. Throws only for a bad PFS_THREADS value.
+ * null and the reason it is unavailable. Throws only for a bad PFS_THREADS or PFS_MALLOC_TUNING value.
  */
 export function loadNativeBackend(): NativeLoad {
   const threads = threadsFromEnv(process.env.PFS_THREADS);
+  mallocTuningFromEnv(process.env.PFS_MALLOC_TUNING);
   const root = packageRoot();
   if (!root) return { backend: null, reason: 'its sources (native/binding.gyp) are not in this installation' };
   const file = join(root, 'native', 'build', 'Release', 'pfs_native.node');

@@ -120,6 +120,19 @@ function reduce(op: ReduceOp, x: TypedArray, outer: number, n: number, inner: nu
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i;
+      if (op === 'sum' && x instanceof Int32Array) {
+        // Exact for any count: the high and low 16 bits are summed apart (each partial sum stays
+        // far below 2**53), so a sum that fits in int32 (or below 2**53) comes out exactly.
+        let hi = 0;
+        let lo = 0;
+        for (let k = 0; k < n; k++) {
+          const v = x[base + k * inner];
+          hi += v >> 16;
+          lo += v & 0xffff;
+        }
+        out[o * inner + i] = hi * 65536 + lo;
+        continue;
+      }
       if (op === 'sum') {
         let acc = 0;
         for (let k = 0; k < n; k++) acc += x[base + k * inner];

@@ -14,7 +14,8 @@
  * and even for one-pass kernels (elementwise, reductions) copies plus SIMD beat the reference loops
  * from a few hundred elements on; calls smaller than `minElements` stay in JavaScript. The kernels
  * without C versions (indexSelect, indexAdd, gather, scatterAdd) fall back to ref, and so does any
- * call the C kernels decline (int32 arithmetic, mixed types, too little memory left in the module).
+ * call the C kernels decline (int32 arithmetic, mixed types, too little memory left in the module,
+ * operands larger than `maxBlockBytes`, 2 GiB).
  */
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { BinaryOp, Conv2dGeom, GemmArgs, Kernels, Pool2dGeom, ReduceOp, UnaryOp, View } from '../kernels.js';
@@ -77,7 +78,7 @@ const PFS_ENOMEM = -1;
 type TypedArrayCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray };
 
 /** One piece of a call's block: `data[start, end)` copied in, or (out) the first `length` elements copied back. */
-type Part = { data: TypedArray; start: number; end: number; out: boolean };
+export type Part = { data: TypedArray; start: number; end: number; out: boolean };
 const input = (data: TypedArray, start = 0, end = data.length): Part => ({ data, start, end, out: false });
 const output = (data: TypedArray, length: number): Part => ({ data, start: 0, end: length, out: true });
 
@@ -92,6 +93,14 @@ export class WasmRuntime {
    * kernels take on fewer elements (measured on add, a broadcast multiply and exp: even at 256).
    */
   minElements = 256;
+  /**
+   * The most bytes one call may copy into the module's memory (its operands, output and geometry
+   * together): 2 GiB, the threaded build's whole memory and half of wasm32's address space (the
+   * allocator's size_t argument would wrap at 4 GiB). A larger call is not refused: it runs in the
+   * reference kernel, as any call the module cannot hold does (the registry's fallback for missing
+   * kernels, applied to one call). Tests lower it to exercise that path without gigabytes.
+   */
+  maxBlockBytes = 2 ** 31;
   private threads = 1;
   private workersAsked = 0;
 
@@ -153,6 +162,7 @@ export class WasmRuntime {
       ptrs.push(total);
       total += Math.ceil(((p.end - p.start) * p.data.BYTES_PER_ELEMENT) / 64) * 64;
     }
+    if (!(total <= this.maxBlockBytes)) return false; // too large for the module: the caller runs ref
     const base = this.exports.pfs_wasm_alloc(total);
     if (base === 0) return false; // the module's memory cannot hold the operands
     try {

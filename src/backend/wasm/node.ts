@@ -36,7 +36,7 @@ export function relaxedFromEnv(env: string | undefined): RelaxedChoice {
   if (env === undefined || env === '') return 'auto';
   if (env === '1') return 'on';
   if (env === '0') return 'off';
-  throw new RangeError(`PFS_WASM_RELAXED must be 1 (use relaxed SIMD, turning on Node 20's V8 flag) or 0 (never), got ${JSON.stringify(env)}`);
+  throw new RangeError(`PFS_WASM_RELAXED must be 1 (use relaxed SIMD, turning on Node 20's V8 flag) or 0 (never), or unset (where the engine has it), got ${JSON.stringify(env)}`);
 }
 
 /**
