@@ -10,9 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadSafetensors } from '../src/io/atomic.js';
+import { needsData } from './data-available.js';
 
 const PFS = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/pfs.js');
-const DATA = process.env.PFS_DATA_DIR;
 
 function pfs(...args: string[]) {
   const r = spawnSync(process.execPath, [PFS, ...args], { encoding: 'utf8', env: { ...process.env } });
@@ -92,7 +92,7 @@ test('bad commands, papers, presets, options and values get a clear error listin
   }
 });
 
-test('a short LeNet run writes result.json, a checkpoint and curves; --target decides the exit code', { skip: !DATA && 'PFS_DATA_DIR is not set' }, () => {
+test('a short LeNet run writes result.json, a checkpoint and curves; --target decides the exit code', { skip: needsData('fashion-mnist') }, () => {
   const out = mkdtempSync(join(tmpdir(), 'pfs-cli-'));
   const r = pfs('train', 'lenet', ...TINY, '--epochs', '1', '--out', out, '--json', '--target', 'test_acc=0.999');
   assert.equal(r.code, 1, r.err);
@@ -117,7 +117,7 @@ test('a short LeNet run writes result.json, a checkpoint and curves; --target de
   assert.equal(JSON.parse(ev.out).test_acc, JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).metrics.test_acc);
 });
 
-test('a resumed run ends exactly where an uninterrupted one does', { skip: !DATA && 'PFS_DATA_DIR is not set' }, async () => {
+test('a resumed run ends exactly where an uninterrupted one does', { skip: needsData('fashion-mnist') }, async () => {
   const straight = mkdtempSync(join(tmpdir(), 'pfs-straight-'));
   const split = mkdtempSync(join(tmpdir(), 'pfs-split-'));
   assert.equal(pfs('train', 'lenet', ...TINY, '--epochs', '2', '--seed', '7', '--out', straight).code, 0);
