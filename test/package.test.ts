@@ -1,8 +1,10 @@
 /**
- * A fresh clone stays clean:
+ * A fresh clone stays clean and its commands run at once:
  *  - package-lock.json's entry for the project is what `npm install` writes from package.json (name,
  *    version, license, bin, engines, devDependencies, and hasInstallScript exactly when package.json
- *    has an install script), so neither `npm install` nor `npm ci` rewrites the committed lock file.
+ *    has an install script), so neither `npm install` nor `npm ci` rewrites the committed lock file;
+ *  - the `pfs` script runs the built command, and the README's Quick start and `pfs` command sections
+ *    use it, not `npx pfs` (which, in the checkout, installs and rebuilds the project first).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -26,4 +28,15 @@ test("package-lock.json's root entry is the one npm writes from package.json (ha
     { name: pkg.name, version: pkg.version, license: pkg.license, bin: pkg.bin, engines: pkg.engines, devDependencies: pkg.devDependencies },
   );
   for (const dep of Object.keys(pkg.devDependencies)) assert.ok(lock.packages[`node_modules/${dep}`], `${dep} is in the lock file`);
+});
+
+test('`npm run pfs -- …` runs the built command, and the README uses it', () => {
+  assert.equal(pkg.scripts.pfs, `node ${pkg.bin.pfs}`);
+  const readme = read('README.md');
+  const section = (title: string) => readme.slice(readme.indexOf(`## ${title}`), readme.indexOf('\n## ', readme.indexOf(`## ${title}`) + 3));
+  for (const title of ['Quick start', 'The `pfs` command']) {
+    const commands = section(title).split('\n').filter((l) => /^(npx |npm run pfs|pfs )/.test(l));
+    assert.ok(commands.length > 0, title);
+    for (const c of commands) assert.match(c, /^npm run pfs -- /, `${title}: ${c}`);
+  }
 });
