@@ -10,9 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadSafetensors } from '../src/io/atomic.js';
+import { needsData } from './data-available.js';
 
 const PFS = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/pfs.js');
-const DATA = process.env.PFS_DATA_DIR;
 
 function pfs(...args: string[]) {
   const r = spawnSync(process.execPath, [PFS, ...args], { encoding: 'utf8', env: { ...process.env } });
@@ -112,7 +112,7 @@ test('bad commands, papers, presets, options and values get a clear error listin
   }
 });
 
-test('a short LeNet run writes result.json, a checkpoint and curves; --target decides the exit code', { skip: !DATA && 'PFS_DATA_DIR is not set' }, () => {
+test('a short LeNet run writes result.json, a checkpoint and curves; --target decides the exit code', { skip: needsData('fashion-mnist') }, () => {
   const out = mkdtempSync(join(tmpdir(), 'pfs-cli-'));
   const r = pfs('train', 'lenet', ...TINY, '--epochs', '1', '--out', out, '--json', '--target', 'test_acc=0.999');
   assert.equal(r.code, 1, r.err);
@@ -137,7 +137,7 @@ test('a short LeNet run writes result.json, a checkpoint and curves; --target de
   assert.equal(JSON.parse(ev.out).test_acc, JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).metrics.test_acc);
 });
 
-test('a resumed run ends exactly where an uninterrupted one does', { skip: !DATA && 'PFS_DATA_DIR is not set' }, async () => {
+test('a resumed run ends exactly where an uninterrupted one does', { skip: needsData('fashion-mnist') }, async () => {
   const straight = mkdtempSync(join(tmpdir(), 'pfs-straight-'));
   const split = mkdtempSync(join(tmpdir(), 'pfs-split-'));
   assert.equal(pfs('train', 'lenet', ...TINY, '--epochs', '2', '--seed', '7', '--out', straight).code, 0);
@@ -165,7 +165,7 @@ test('pfs summary uses the input size of the preset pfs train would use, or --si
   assert.equal(size(pfs('summary', 'lenet').out), '28');
 });
 
-test('--resume refuses a run with other settings, listing each difference; more epochs are allowed', { skip: !DATA && 'PFS_DATA_DIR is not set' }, () => {
+test('--resume refuses a run with other settings, listing each difference; more epochs are allowed', { skip: needsData('fashion-mnist') }, () => {
   const out = mkdtempSync(join(tmpdir(), 'pfs-resume-'));
   assert.equal(pfs('train', 'lenet', ...TINY, '--epochs', '1', '--seed', '3', '--out', out).code, 0);
   const r = pfs('train', 'lenet', ...TINY, '--epochs', '2', '--seed', '4', '--lr', '0.5', '--out', out, '--resume');
@@ -184,7 +184,7 @@ test('--resume refuses a run with other settings, listing each difference; more 
   assert.equal(more.code, 0, more.err);
 });
 
-test('a run removes the temporaries a killed checkpoint write left in its folder', { skip: !DATA && 'PFS_DATA_DIR is not set' }, () => {
+test('a run removes the temporaries a killed checkpoint write left in its folder', { skip: needsData('fashion-mnist') }, () => {
   const out = mkdtempSync(join(tmpdir(), 'pfs-tmp-'));
   writeFileSync(join(out, '.checkpoint.safetensors.0123456789ab.tmp'), 'partial');
   writeFileSync(join(out, 'notes.tmp'), 'not ours'); // other files stay
@@ -194,7 +194,7 @@ test('a run removes the temporaries a killed checkpoint write left in its folder
   assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.tmp')), ['notes.tmp']);
 });
 
-test('pfs eval refuses a checkpoint of another paper by name', { skip: !DATA && 'PFS_DATA_DIR is not set' }, () => {
+test('pfs eval refuses a checkpoint of another paper by name', { skip: needsData('fashion-mnist') }, () => {
   const out = mkdtempSync(join(tmpdir(), 'pfs-eval-'));
   assert.equal(pfs('train', 'lenet', ...TINY, '--epochs', '1', '--out', out).code, 0);
   const r = pfs('eval', 'resnet', '--checkpoint', join(out, 'checkpoint.safetensors'));
@@ -206,7 +206,7 @@ test('pfs eval refuses a checkpoint of another paper by name', { skip: !DATA && 
   assert.match(ok.out, /^test_acc 0\.\d{4}$/m);
 });
 
-test('--seeds runs each seed in its own folder and judges --target on the mean; a single run shows a seed-judged target as such', { skip: !DATA && 'PFS_DATA_DIR is not set' }, () => {
+test('--seeds runs each seed in its own folder and judges --target on the mean; a single run shows a seed-judged target as such', { skip: needsData('fashion-mnist') }, () => {
   const out = mkdtempSync(join(tmpdir(), 'pfs-seeds-'));
   const r = pfs('train', 'lenet', ...TINY, '--epochs', '1', '--seeds', '4,6', '--out', out, '--target', 'test_acc=0.999');
   assert.equal(r.code, 1, r.err);

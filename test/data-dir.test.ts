@@ -3,23 +3,21 @@
  * directories holding different copies of the same file; downloads with a stand-in fetch that serves
  * the shared copies (there is no network here), so the sha256 check, the atomic write and the
  * extraction from a zip run for real. The sha256 table is checked against the shared files themselves.
+ * The tests that read the corpora find them as the readers do, and are skipped, saying how to enable
+ * them, when they are absent (test/data-available.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { listZip, readZipEntry } from '../src/data/index.js';
 import {
   cacheDir, DATASETS, downloadDataFile, DownloadOptions, ensureDataFile, resolveDataFile, searchDirs, verifyDataFile,
 } from '../src/data/node.js';
+import { dataFile, needsData } from './data-available.js';
 
-function dataDir(): string {
-  const d = process.env.PFS_DATA_DIR;
-  assert.ok(d, 'PFS_DATA_DIR is not set: point it at the shared data directory (../shared/data) to run the data tests');
-  return d;
-}
 
 /** Run `fn` with a fresh temp directory, removed afterwards. */
 async function withTmp(fn: (dir: string) => void | Promise<void>): Promise<void> {
@@ -85,21 +83,23 @@ test('unknown datasets and files are refused with the known names', () => {
   assert.throws(() => resolveDataFile('ptb', 'ptb.dev.txt'), /unknown file "ptb\.dev\.txt" of dataset ptb; known: ptb\.train\.txt, ptb\.valid\.txt, ptb\.test\.txt/);
 });
 
-test('the sha256 table matches every file of the shared data directory', () => {
+test('the sha256 table matches every file of the shared data directory', { skip: needsData(Object.keys(DATASETS)) }, () => {
   for (const [dataset, ds] of Object.entries(DATASETS)) {
-    // The table lists every file of the folder (all but its SOURCE.md).
-    const onDisk = readdirSync(join(dataDir(), dataset)).filter((f) => f !== 'SOURCE.md');
-    assert.deepEqual(Object.keys(ds.files).sort(), onDisk.sort(), dataset);
-    for (const file of onDisk) {
-      const path = resolveDataFile(dataset, file, { dataDir: dataDir(), env: {} });
-      assert.equal(path, join(dataDir(), dataset, file));
-      verifyDataFile(dataset, file, path);
+    for (const file of Object.keys(ds.files)) verifyDataFile(dataset, file, dataFile(dataset, file));
+  }
+  // The shared directory ($PFS_DATA_DIR): the table lists every corpus, and every file of each folder (all but SOURCE.md).
+  const sharedDir = process.env.PFS_DATA_DIR;
+  if (sharedDir) {
+    assert.deepEqual(Object.keys(DATASETS).sort(), readdirSync(sharedDir).filter((f) => f !== 'README.md').sort());
+    for (const [dataset, ds] of Object.entries(DATASETS)) {
+      const onDisk: string[] = readdirSync(join(sharedDir, dataset)).filter((f) => f !== 'SOURCE.md');
+      assert.deepEqual(Object.keys(ds.files).sort(), onDisk.sort(), dataset);
+      for (const file of onDisk) assert.equal(dataFile(dataset, file), join(resolve(sharedDir), dataset, file));
     }
   }
-  assert.deepEqual(Object.keys(DATASETS).sort(), readdirSync(dataDir()).filter((f) => f !== 'README.md').sort());
   return withTmp((tmp) => {
     const bad = join(tmp, 'airfoil_self_noise.dat');
-    writeFileSync(bad, readFileSync(join(dataDir(), 'airfoil', 'airfoil_self_noise.dat'), 'utf8').replace('800', '801'));
+    writeFileSync(bad, readFileSync(dataFile('airfoil', 'airfoil_self_noise.dat'), 'utf8').replace('800', '801'));
     assert.throws(() => verifyDataFile('airfoil', 'airfoil_self_noise.dat', bad), /sha256 [0-9a-f]{64} does not match the known 74c75fd7\S+ of airfoil\/airfoil_self_noise\.dat/);
   });
 });
@@ -122,9 +122,9 @@ function fakeFetch(routes: Record<string, Uint8Array>, asked: string[] = []): Fe
   };
 }
 
-const shared = (dataset: string, file: string): Uint8Array => readFileSync(join(dataDir(), dataset, file));
+const shared = (dataset: string, file: string): Uint8Array => readFileSync(dataFile(dataset, file));
 
-test('downloadDataFile: sha256-checked, written atomically; a wrong or failed download leaves nothing', () =>
+test('downloadDataFile: sha256-checked, written atomically; a wrong or failed download leaves nothing', { skip: needsData('timemachine') }, () =>
   withTmp(async (tmp) => {
     const { url } = DATASETS.timemachine.files['timemachine.txt'];
     const good = shared('timemachine', 'timemachine.txt');
@@ -176,7 +176,7 @@ function storedZip(entries: Record<string, Uint8Array>): Uint8Array {
   return Buffer.concat([...parts, ...central, eocd]);
 }
 
-test('ensureDataFile: local copy first; else one download of the zip gives every PTB file', () =>
+test('ensureDataFile: local copy first; else one download of the zip gives every PTB file', { skip: needsData('ptb') }, () =>
   withTmp(async (tmp) => {
     const env = { XDG_CACHE_HOME: join(tmp, 'cache') };
     const asked: string[] = [];
@@ -189,7 +189,8 @@ test('ensureDataFile: local copy first; else one download of the zip gives every
     });
     const fetch = fakeFetch({ [url]: zip }, asked);
     // Found in --data: no download.
-    assert.equal(await ensureDataFile('ptb', 'ptb.valid.txt', { dataDir: dataDir(), env, fetch }), join(dataDir(), 'ptb', 'ptb.valid.txt'));
+    const local = dataFile('ptb', 'ptb.valid.txt');
+    assert.equal(await ensureDataFile('ptb', 'ptb.valid.txt', { dataDir: dirname(dirname(local)), env, fetch }), local);
     assert.equal(asked.length, 0);
     // Missing everywhere: downloaded into the cache, where resolveDataFile then finds all three.
     const path = await ensureDataFile('ptb', 'ptb.valid.txt', { env, fetch });

@@ -1,5 +1,6 @@
 /**
- * Fashion-MNIST from the real files in $PFS_DATA_DIR. Oracles: the dataset's published facts (60,000
+ * Fashion-MNIST from the real files, where the readers find them ($PFS_DATA_DIR, the cache, Debian's
+ * copy; skipped, saying how to enable them, when they are not there: test/data-available.ts). Oracles: the dataset's published facts (60,000
  * train and 10,000 test images, 6,000 / 1,000 per class, 28×28; the widely used normalisation
  * constants mean 0.2860, std 0.3530 of the train pixels), and the raw bytes read here independently
  * at fixed IDX offsets. Damaged copies in a temp dir must give errors that name the file and say
@@ -13,12 +14,9 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { FASHION_MNIST_CLASSES, fashionMnistLabels, parseIdxImages } from '../src/data/index.js';
 import { loadFashionMnist } from '../src/data/node.js';
+import { dataFile, needsData } from './data-available.js';
 
-function dataDir(): string {
-  const d = process.env.PFS_DATA_DIR;
-  assert.ok(d, 'PFS_DATA_DIR is not set: point it at the shared data directory (../shared/data) to run the data tests');
-  return d;
-}
+const skip = needsData('fashion-mnist');
 
 const FILES = {
   trainImages: 'train-images-idx3-ubyte.gz',
@@ -26,11 +24,11 @@ const FILES = {
   testImages: 't10k-images-idx3-ubyte.gz',
   testLabels: 't10k-labels-idx1-ubyte.gz',
 };
-const raw = (file: string): Buffer => gunzipSync(readFileSync(join(dataDir(), 'fashion-mnist', file)));
+const raw = (file: string): Buffer => gunzipSync(readFileSync(dataFile('fashion-mnist', file)));
 
-test('train split: 60,000 images (N, 1, 28, 28) in [0, 1], labels as in the raw bytes, 6,000 per class', () => {
+test('train split: 60,000 images (N, 1, 28, 28) in [0, 1], labels as in the raw bytes, 6,000 per class', { skip }, () => {
   const t0 = performance.now();
-  const { images, labels } = loadFashionMnist('train', { dataDir: dataDir() });
+  const { images, labels } = loadFashionMnist('train');
   const ms = performance.now() - t0;
   assert.ok(ms < 6000, `reading the train split took ${ms.toFixed(0)} ms`);
   assert.deepEqual(images.shape, [60000, 1, 28, 28]);
@@ -71,8 +69,8 @@ test('train split: 60,000 images (N, 1, 28, 28) in [0, 1], labels as in the raw 
   assert.ok(Math.abs(std - 0.353) < 5e-4, `pixel std ${std}`);
 });
 
-test('test split: 10,000 images, 1,000 per class; 10 class names', () => {
-  const { images, labels } = loadFashionMnist('test', { dataDir: dataDir() });
+test('test split: 10,000 images, 1,000 per class; 10 class names', { skip }, () => {
+  const { images, labels } = loadFashionMnist('test');
   assert.deepEqual(images.shape, [10000, 1, 28, 28]);
   const lab = raw(FILES.testLabels);
   const y = labels.toTypedArray() as Int32Array;
@@ -81,10 +79,10 @@ test('test split: 10,000 images, 1,000 per class; 10 class names', () => {
   for (const v of y) perClass[v]++;
   assert.deepEqual(perClass, new Array(10).fill(1000));
   assert.equal(FASHION_MNIST_CLASSES.length, 10);
-  assert.throws(() => loadFashionMnist('validation' as 'train', { dataDir: dataDir() }), /split must be 'train' or 'test'/);
+  assert.throws(() => loadFashionMnist('validation' as 'train'), /split must be 'train' or 'test'/);
 });
 
-test('damaged files: bad gzip, truncated, foreign, swapped, mismatched counts give clear errors', () => {
+test('damaged files: bad gzip, truncated, foreign, swapped, mismatched counts give clear errors', { skip }, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'pfs-fmnist-'));
   try {
     const dir = join(tmp, 'fashion-mnist');
@@ -92,11 +90,11 @@ test('damaged files: bad gzip, truncated, foreign, swapped, mismatched counts gi
     const put = (file: string, bytes: Uint8Array): void => writeFileSync(join(dir, file), bytes);
     const load = (): unknown => loadFashionMnist('test', { dataDir: tmp });
     const testImages = raw(FILES.testImages);
-    const testLabels = readFileSync(join(dataDir(), 'fashion-mnist', FILES.testLabels));
+    const testLabels = readFileSync(dataFile('fashion-mnist', FILES.testLabels));
     put(FILES.testLabels, testLabels);
 
     // A download cut short: the first half of the .gz file.
-    const gz = readFileSync(join(dataDir(), 'fashion-mnist', FILES.testImages));
+    const gz = readFileSync(dataFile('fashion-mnist', FILES.testImages));
     put(FILES.testImages, gz.subarray(0, gz.length >> 1));
     assert.throws(load, (e: Error) => e.message.includes(join(dir, FILES.testImages)) && /not a valid gzip file/.test(e.message));
 

@@ -1,27 +1,22 @@
 /**
  * Tokenisers, Vocab and the corpus readers. The Vocab is checked on a small text whose counts are
- * worked out by hand; the readers on the real files in $PFS_DATA_DIR against the numbers "Dive into
- * Deep Learning" (2nd edition) prints for the same files (Time Machine: 28 char tokens, a corpus of
- * 170,580; its word vocabulary's first ten tokens; PTB: 42,069 sentences, 6,719 tokens at
- * min_freq 10; WikiText-2: 20,256 tokens for BERT; fra-eng: the first pairs) and the facts each
- * SOURCE.md gives (line, word and <unk> counts, file sizes).
+ * worked out by hand; the readers on the real files (where the readers find them; skipped, saying how
+ * to enable them, without them: test/data-available.ts) against the numbers "Dive into Deep Learning"
+ * (2nd edition) prints for the same files (Time Machine: 28 char tokens, a corpus of 170,580; its word
+ * vocabulary's first ten tokens; PTB: 42,069 sentences, 6,719 tokens at min_freq 10; WikiText-2:
+ * 20,256 tokens for BERT; fra-eng: the first pairs) and the facts each SOURCE.md gives
+ * (line, word and <unk> counts, file sizes).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   airfoilData, buildArrayNmt, countTokens, preprocessNmt, preprocessTimeMachine, readWikiText, splitLines, timeMachineCorpus,
   tokenize, tokenizeNmt, tokenizeWords, truncatePad, Vocab,
 } from '../src/data/index.js';
 import { loadAirfoil, loadFraEng, loadPtb, loadTimeMachine, loadWikiText2, readDataText } from '../src/data/node.js';
+import { dataFile, needsData } from './data-available.js';
 
-function dataDir(): string {
-  const d = process.env.PFS_DATA_DIR;
-  assert.ok(d, 'PFS_DATA_DIR is not set: point it at the shared data directory (../shared/data) to run the data tests');
-  return d;
-}
-const opts = (): { dataDir: string } => ({ dataDir: dataDir() });
 
 // ---------- tokenisers and Vocab on a small text ----------
 
@@ -60,8 +55,8 @@ test('Vocab: <unk> at 0, reserved next, then by count (ties in first-appearance 
 
 // ---------- The Time Machine ----------
 
-test('Time Machine: d2l lines, 28-token char vocab, corpus of 170,580, word vocab order', () => {
-  const lines = loadTimeMachine(opts());
+test('Time Machine: d2l lines, 28-token char vocab, corpus of 170,580, word vocab order', { skip: needsData('timemachine') }, () => {
+  const lines = loadTimeMachine();
   assert.equal(lines.length, 3221, 'one per line of the file (SOURCE.md: 3,221 lines)');
   assert.equal(lines[0], 'the time machine by h g wells');
   assert.equal(lines[10], 'twinkled and his usually pale face was flushed and animated the');
@@ -82,13 +77,13 @@ test('Time Machine: d2l lines, 28-token char vocab, corpus of 170,580, word voca
 
 // ---------- English–French ----------
 
-test('fra-eng: d2l preprocessing, 167,130 pairs, the first pairs', () => {
+test('fra-eng: d2l preprocessing, 167,130 pairs, the first pairs', { skip: needsData('fra-eng') }, () => {
   assert.equal(preprocessNmt('Go.\tVa\u202f!\nWow!\tÇa alors\u00a0!'), 'go .\tva !\nwow !\tça alors !');
   assert.equal(preprocessNmt('?Hi, there?!'), '?hi , there ? !', 'no space at index 0; each mark gets one');
   const t0 = performance.now();
-  const { source, target } = loadFraEng(opts());
+  const { source, target } = loadFraEng();
   const ms = performance.now() - t0;
-  const text = preprocessNmt(readDataText('fra-eng', 'fra.txt', opts()).slice(0, 2000));
+  const text = preprocessNmt(readDataText('fra-eng', 'fra.txt').slice(0, 2000));
   assert.ok(text.startsWith('go .\tva !\nhi .\tsalut !\nrun !\tcours !\nrun !\tcourez !\nwho ?\tqui ?\nwow !\tça alors !'));
   assert.equal(source.length, 167130);
   assert.equal(target.length, 167130);
@@ -116,8 +111,8 @@ test('truncatePad and buildArrayNmt', () => {
 
 // ---------- PTB ----------
 
-test('PTB: 42,069 sentences (d2l counts the empty one after the last newline), 887,521 words, vocab 6,719', () => {
-  const sentences = loadPtb('train', opts());
+test('PTB: 42,069 sentences (d2l counts the empty one after the last newline), 887,521 words, vocab 6,719', { skip: needsData('ptb') }, () => {
+  const sentences = loadPtb('train');
   assert.equal(sentences.length, 42069);
   assert.deepEqual(sentences[42068], []);
   assert.equal(sentences.reduce((n, s) => n + s.length, 0), 887521);
@@ -126,19 +121,19 @@ test('PTB: 42,069 sentences (d2l counts the empty one after the last newline), 8
   assert.equal(vocab.length, 6719);
   assert.equal(vocab.toIndex('<unk>'), 0);
   assert.deepEqual(vocab.tokenFreqs.find(([t]) => t === '<unk>'), ['<unk>', 45020]);
-  assert.equal(loadPtb('valid', opts()).reduce((n, s) => n + s.length, 0), 70390);
-  assert.equal(loadPtb('test', opts()).reduce((n, s) => n + s.length, 0), 78669);
-  assert.throws(() => loadPtb('dev' as 'train', opts()), /split must be one of train, valid, test, got "dev"/);
+  assert.equal(loadPtb('valid').reduce((n, s) => n + s.length, 0), 70390);
+  assert.equal(loadPtb('test').reduce((n, s) => n + s.length, 0), 78669);
+  assert.throws(() => loadPtb('dev' as 'train'), /split must be one of train, valid, test, got "dev"/);
 });
 
 // ---------- WikiText-2 ----------
 
-test('WikiText-2: 36,718 lines and 2,051,910 words; lower-case paragraphs split into sentences; BERT vocab 20,256', () => {
-  const raw = readDataText('wikitext-2', 'wiki.train.tokens', opts());
+test('WikiText-2: 36,718 lines and 2,051,910 words; lower-case paragraphs split into sentences; BERT vocab 20,256', { skip: needsData('wikitext-2') }, () => {
+  const raw = readDataText('wikitext-2', 'wiki.train.tokens');
   const lines = splitLines(raw);
   assert.equal(lines.length, 36718);
   assert.equal(lines.reduce((n, l) => n + tokenizeWords(l).length, 0), 2051910);
-  const paragraphs = loadWikiText2('train', opts());
+  const paragraphs = loadWikiText2('train');
   assert.ok(paragraphs.length > 10000 && paragraphs.length < lines.length);
   assert.ok(paragraphs.every((p) => p.every((s) => s === s.toLowerCase())));
   assert.equal(paragraphs.length, lines.filter((l) => l.includes(' . ')).length);
@@ -156,12 +151,12 @@ test('readWikiText: d2l keeps lines with a " . ", then trims, lower-cases and sp
 
 // ---------- airfoil ----------
 
-test('airfoil: first 1,500 rows, (1500, 5) features and (1500) target, z-scored over the whole file', () => {
-  const { features, labels, mean, std } = loadAirfoil(opts());
+test('airfoil: first 1,500 rows, (1500, 5) features and (1500) target, z-scored over the whole file', { skip: needsData('airfoil') }, () => {
+  const { features, labels, mean, std } = loadAirfoil();
   assert.deepEqual(features.shape, [1500, 5]);
   assert.deepEqual(labels.shape, [1500]);
   // Independent parse of the raw file: 1,503 rows of 6 tab-separated numbers.
-  const rows = readFileSync(join(dataDir(), 'airfoil', 'airfoil_self_noise.dat'), 'utf8')
+  const rows = readFileSync(dataFile('airfoil', 'airfoil_self_noise.dat'), 'utf8')
     .trim().split('\n').map((l) => l.trim().split('\t').map(Number));
   assert.equal(rows.length, 1503);
   for (let c = 0; c < 6; c++) {
@@ -177,11 +172,11 @@ test('airfoil: first 1,500 rows, (1500, 5) features and (1500) target, z-scored 
     assert.ok(Math.abs(y[i] - (rows[i][5] - mean[5]) / std[5]) < 1e-6);
   }
   // Over all 1,503 rows every column has mean 0 and standard deviation 1.
-  const all = airfoilData(readDataText('airfoil', 'airfoil_self_noise.dat', opts()), 1503);
+  const all = airfoilData(readDataText('airfoil', 'airfoil_self_noise.dat'), 1503);
   const full = all.features.double();
   assert.ok(full.mean(0).abs().max().item() < 1e-6);
   assert.ok(full.var(0, { correction: 0 }).sub(1).abs().max().item() < 1e-6);
   assert.ok(Math.abs(all.labels.double().mean().item()) < 1e-6);
   assert.throws(() => airfoilData('1 2 3\n'), /line 1 is "1 2 3", expected 6 numbers/);
-  assert.throws(() => loadAirfoil({ ...opts(), n: 2000 }), /n must be an integer in 1\.\.1503, got 2000/);
+  assert.throws(() => loadAirfoil({ n: 2000 }), /n must be an integer in 1\.\.1503, got 2000/);
 });

@@ -4,10 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { needsData } from './data-available.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-test('examples/airfoil-regression fits a linear model (loss falls to about 0.24)', { skip: !process.env.PFS_DATA_DIR && 'PFS_DATA_DIR is not set' }, () => {
+test('examples/airfoil-regression fits a linear model (loss falls to about 0.24)', { skip: needsData('airfoil') }, () => {
   const r = spawnSync(process.execPath, [resolve(here, '../examples/airfoil-regression.js')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const losses = [...r.stdout.matchAll(/loss ([0-9.]+)/g)].map((m) => Number(m[1]));

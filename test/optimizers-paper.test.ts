@@ -16,20 +16,15 @@ import { EXP2_RUNS, EXP2_TOLERANCE, experiment2, RegressionData } from '../paper
 import { experiment3, exp3Runs } from '../papers/optimizers/exp3-fashion-mnist.js';
 import { optimizersPaper } from '../papers/optimizers/train.js';
 import type { RunContext } from '../papers/paper.js';
+import { needsData } from './data-available.js';
 
-function dataDir(): string {
-  const d = process.env.PFS_DATA_DIR;
-  assert.ok(d, 'PFS_DATA_DIR is not set: point it at the shared data directory (../shared/data) to run the optimisers paper tests');
-  return d;
-}
-
-/** A run context writing into a fresh temporary directory, logging into a string. */
+/** A run context writing into a fresh temporary directory, logging into a string; the corpora found as the readers find them. */
 function context(seed = 0): { ctx: RunContext; logged: () => string; done: () => void } {
   const outDir = mkdtempSync(join(tmpdir(), 'pfs-optimizers-'));
   let text = '';
   const log = { write: (s: string) => ((text += s), true) } as unknown as NodeJS.WritableStream;
   return {
-    ctx: { paper: 'optimizers', preset: 'd2l', outDir, dataDir: dataDir(), seed, resume: false, quiet: true, log },
+    ctx: { paper: 'optimizers', preset: 'd2l', outDir, seed, resume: false, quiet: true, log },
     logged: () => text,
     done: () => rmSync(outDir, { recursive: true, force: true }),
   };
@@ -134,8 +129,8 @@ function leastSquaresLoss(data: RegressionData): number {
   return loss;
 }
 
-test("experiment 2: every final airfoil loss within ±0.01 of d2l's, never below the least-squares optimum; the run is seeded", async () => {
-  const data = loadAirfoil({ dataDir: dataDir() });
+test("experiment 2: every final airfoil loss within ±0.01 of d2l's, never below the least-squares optimum; the run is seeded", { skip: needsData('airfoil') }, async () => {
+  const data = loadAirfoil();
   assert.deepEqual(data.features.shape, [1500, 5]);
   const optimum = leastSquaresLoss(data);
   const results = experiment2(data, 0);
@@ -163,9 +158,9 @@ test("experiment 2: every final airfoil loss within ±0.01 of d2l's, never below
   }
 });
 
-test('experiment 3 (smoke): each of the five optimisers trains the MLP for two steps and lowers the loss', async () => {
+test('experiment 3 (smoke): each of the five optimisers trains the MLP for two steps and lowers the loss', { skip: needsData('fashion-mnist') }, async () => {
   // The small test split is enough here: 64 of its images to train on, the next 64 to test on.
-  const { images, labels } = loadFashionMnist('test', { dataDir: dataDir() });
+  const { images, labels } = loadFashionMnist('test');
   const train = { images: images.narrow(0, 0, 64), labels: labels.narrow(0, 0, 64) };
   const test = { images: images.narrow(0, 64, 64), labels: labels.narrow(0, 64, 64) };
   // Small rates, so that one step must lower the loss (the adaptive methods' first step moves every

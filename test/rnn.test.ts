@@ -22,6 +22,7 @@ import { sampleCommand } from '../cli/sample.js';
 import { evaluatePerplexity, LMConfig, lstmPaper, trainEpoch } from '../papers/rnn/train.js';
 import type { RunContext } from '../papers/paper.js';
 import { assertClose, FixtureTensor, FLOAT64, toTensor } from './nn-fixtures.js';
+import { needsData } from './data-available.js';
 
 interface CellCase {
   name: string;
@@ -343,8 +344,7 @@ describe('sampling', () => {
 
 // ---------- a paper end to end ----------
 
-test('lstm paper: a short run on The Time Machine writes its files, and --resume continues it', async () => {
-  assert.ok(process.env.PFS_DATA_DIR, 'this test reads The Time Machine: set PFS_DATA_DIR to the shared data directory (../shared/data)');
+test('lstm paper: a short run on The Time Machine writes its files, and --resume continues it', { skip: needsData('timemachine') }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pfs-lstm-'));
   let log = '';
   const ctx = (resume: boolean): RunContext => ({ paper: 'lstm', preset: 'd2l', outDir: dir, seed: 0, resume, quiet: true, log: { write: (s: string) => ((log += s), true) } as never });

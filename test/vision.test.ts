@@ -37,6 +37,7 @@ import { summaryText } from '../papers/vision/summary.js';
 import { summaryCommand } from '../cli/summary.js';
 import { VISION_PAPERS } from '../papers/vision/papers.js';
 import type { RunContext } from '../papers/paper.js';
+import { needsData } from './data-available.js';
 
 interface FixtureCase {
   size: number;
@@ -50,11 +51,8 @@ const PRESETS = Object.fromEntries(VISION_PAPERS.map((p) => [p.name, p.presets])
 
 const FIXTURE = JSON.parse(readFileSync(new URL('../../test/fixtures/vision.json', import.meta.url), 'utf8')) as Record<string, FixtureCase[]>;
 
-function dataDir(): string {
-  const d = process.env.PFS_DATA_DIR;
-  assert.ok(d, 'PFS_DATA_DIR is not set: point it at the shared data directory (../shared/data) to run the vision training tests');
-  return d;
-}
+/** The tests that read Fashion-MNIST are skipped, saying how to enable them, where it is not found. */
+const skip = needsData('fashion-mnist');
 
 describe('each net against PyTorch: parameters, buffers, and the shape after each layer', () => {
   for (const net of VISION_NETS) {
@@ -173,14 +171,14 @@ test('ResizedImages: batches resized on the way out, rows as chosen; get(i) is r
   assert.deepEqual(same.toArray(), images.narrow(0, 0, 1).toArray());
 });
 
-describe("at its cpu preset's input size, each net maps a Fashion-MNIST batch to (N, 10) logits, and a few SGD steps lower the loss", () => {
+describe("at its cpu preset's input size, each net maps a Fashion-MNIST batch to (N, 10) logits, and a few SGD steps lower the loss", { skip }, () => {
   const STEPS = 8;
   let first16: { images: Tensor; labels: Tensor } | undefined; // the first 16 training images, read once
   for (const net of VISION_NETS) {
     test(net.name, () => {
       const { size, lr } = PRESETS[net.name].cpu.config;
       if (!first16) {
-        const train = loadFashionMnist('train', { dataDir: dataDir() });
+        const train = loadFashionMnist('train');
         first16 = { images: train.images.narrow(0, 0, 16), labels: train.labels.narrow(0, 0, 16) };
       }
       const [x, y] = new ResizedImages(first16.images, first16.labels, size).getBatch(Int32Array.from({ length: 16 }, (_, i) => i));
@@ -212,14 +210,14 @@ describe("at its cpu preset's input size, each net maps a Fashion-MNIST batch to
 });
 
 for (const lrSchedule of ['constant', 'cosine']) {
-  test(`a vision run (lr_schedule ${lrSchedule}) writes its checkpoint and curves; a killed run resumed ends exactly where an uninterrupted one does`, async () => {
+  test(`a vision run (lr_schedule ${lrSchedule}) writes its checkpoint and curves; a killed run resumed ends exactly where an uninterrupted one does`, { skip }, async () => {
     // NiN: small, and with dropout, so the resumed run must also continue the dropout masks.
     const dir = mkdtempSync(join(tmpdir(), 'pfs-vision-'));
     try {
       const config: VisionConfig = { ...ninPaper.presets.cpu.config, lr_schedule: lrSchedule, batch_size: 8, epochs: 2, train_limit: 24, test_limit: 16 };
       const ctx = (out: string, resume: boolean): RunContext => {
         mkdirSync(join(dir, out), { recursive: true });
-        return { paper: 'nin', preset: 'cpu', outDir: join(dir, out), dataDir: dataDir(), seed: 5, resume, quiet: true, log: process.stderr };
+        return { paper: 'nin', preset: 'cpu', outDir: join(dir, out), seed: 5, resume, quiet: true, log: process.stderr };
       };
       // the lr held by a checkpoint's optimiser state: the one its next step would use
       const savedLr = async (out: string): Promise<number> => {
@@ -259,9 +257,9 @@ for (const lrSchedule of ['constant', 'cosine']) {
   });
 }
 
-test('NiN at init (seed 0, 67×67): the logits that are 0 for all of the first 250 test images include the six found over 2,000', () => {
+test('NiN at init (seed 0, 67×67): the logits that are 0 for all of the first 250 test images include the six found over 2,000', { skip }, () => {
   // papers/nin/deadlogits.ts; papers/vision/README.md says why these dead units matter
-  const dead = deadLogits(67, 0, 250, dataDir());
+  const dead = deadLogits(67, 0, 250);
   for (const k of [0, 1, 3, 6, 8, 9]) assert.ok(dead.includes(k), `class ${k} among ${dead}`);
   assert.ok(dead.length < 10, 'some logit is alive');
 });

@@ -1,8 +1,9 @@
 /**
  * The wasm backend beyond the kernel-by-kernel conformance suite (test/conformance.test.ts):
  *  - the committed modules match their sources: every file in src/backend/wasm/manifest.json still
- *    has its recorded sha256, and so do the modules; where clang is installed, a fresh build gives
- *    the same bytes;
+ *    has its recorded sha256, and so do the modules; where the compiler and linker it records are
+ *    installed, a fresh build gives the same bytes (skipped, saying so, with any other toolchain);
+ *    scripts/build-wasm.mjs refuses a clang older than 16 and, for --check, any other toolchain;
  *  - threads: with 2 threads a worker takes part of a product and of a convolution, and the results
  *    equal those of the single-threaded build;
  *  - the allocator reuses its blocks (a repeated call does not grow the memory);
@@ -20,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setWasmThreads } from '../src/backend/auto.js';
 import type { Conv2dGeom, GemmArgs, Kernels } from '../src/backend/kernels.js';
 import { refKernels } from '../src/backend/ref/index.js';
@@ -61,13 +62,51 @@ test('the committed wasm modules match their sources (manifest.json)', () => {
   for (const file of ['pfs.wasm', 'pfs-threads.wasm']) assert.ok(!manifest.outputs[file].cflags.includes('-mrelaxed-simd'), file);
 });
 
-/** Whether clang with the wasm32 target and wasm-ld can run here. */
-function haveClang(): boolean {
-  const ok = (cmds: string[]) => cmds.some((c) => spawnSync(c, ['--version']).status === 0);
-  return ok([process.env.CLANG ?? 'clang-16', 'clang']) && ok([process.env.WASM_LD ?? 'wasm-ld-16', 'wasm-ld']);
+/** The toolchain checks of scripts/build-wasm.mjs (imported, it builds nothing). */
+interface BuildWasm {
+  MIN_CLANG_MAJOR: number;
+  findToolchain(env?: NodeJS.ProcessEnv): { problem: string } | { problem?: undefined; clang: { version: string }; lld: { version: string } };
+  toolchainProblem(clangVersion: string, lldVersion: string, recorded?: { compiler: string; linker: string }): string | null;
+  recordedToolchain(): { compiler: string; linker: string };
+}
+const buildWasm = (await import(pathToFileURL(join(ROOT, 'scripts/build-wasm.mjs')).href)) as BuildWasm;
+
+/** Why the byte-for-byte check cannot run here (build-wasm --check would refuse), or false when it can. */
+function freshBuildSkip(): string | false {
+  const tools = buildWasm.findToolchain();
+  const recorded = buildWasm.recordedToolchain();
+  const why = tools.problem ?? buildWasm.toolchainProblem(tools.clang.version, tools.lld.version, recorded);
+  return why ? `needs "${recorded.compiler}" and "${recorded.linker}", the toolchain manifest.json records: ${why}` : false;
 }
 
-test('a fresh build gives the committed bytes', { skip: haveClang() ? false : 'clang and wasm-ld are not installed' }, () => {
+test('build-wasm refuses a clang without the relaxed-SIMD builtins, and --check any other than the recorded one', () => {
+  const { toolchainProblem, MIN_CLANG_MAJOR } = buildWasm;
+  assert.equal(MIN_CLANG_MAJOR, 16);
+  const recorded = buildWasm.recordedToolchain();
+  assert.match(recorded.compiler, /clang version 16\./);
+  assert.equal(toolchainProblem(recorded.compiler, recorded.linker), null);
+  assert.equal(toolchainProblem(recorded.compiler, recorded.linker, recorded), null);
+  assert.equal(toolchainProblem('Ubuntu clang version 18.1.3 (1ubuntu1)', 'Ubuntu LLD 18.1.3'), null, 'a newer clang may build');
+  // Debian 12's default clang: refused, naming the version needed and how to get it.
+  assert.match(toolchainProblem('Debian clang version 14.0.6', 'Debian LLD 14.0.6')!, /clang 14\.0 .*lacks the relaxed-SIMD builtins: clang 16 or newer is needed \(Debian: apt-get install clang-16 lld-16/);
+  assert.match(toolchainProblem('Apple LLVM 9', 'LLD 16')!, /cannot tell the version of clang from "Apple LLVM 9"; clang 16 or newer is needed/);
+  // --check compares bytes: another clang 16 build or another linker is refused, naming the recorded ones.
+  const other = toolchainProblem('Debian clang version 16.0.6 (16)', recorded.linker, recorded)!;
+  assert.ok(other.includes(`needs the compiler and linker that built the committed modules, "${recorded.compiler}" and "${recorded.linker}"`), other);
+  assert.match(toolchainProblem(recorded.compiler, 'LLD 17.0.1', recorded)!, /found .*"LLD 17\.0\.1"/);
+  // Absent tools are named.
+  const none = buildWasm.findToolchain({ CLANG: 'pfs-no-such-clang', WASM_LD: 'pfs-no-such-wasm-ld' });
+  assert.match(none.problem!, /pfs-no-such-clang and pfs-no-such-wasm-ld not found; install clang 16 and lld/);
+});
+
+test('build-wasm refuses an unsuitable clang before compiling anything', () => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build-wasm.mjs'), '--check'], { encoding: 'utf8', env: { ...process.env, CLANG: 'pfs-no-such-clang' } });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^build-wasm: pfs-no-such-clang not found; install clang 16 and lld \(Debian: apt-get install clang-16 lld-16\)/);
+});
+
+// Only with the compiler and linker manifest.json records: another version gives other bytes.
+test('a fresh build gives the committed bytes', { skip: freshBuildSkip() }, () => {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build-wasm.mjs'), '--check'], { encoding: 'utf8' });
   assert.equal(r.status, 0, `build-wasm --check failed:\n${r.stdout}${r.stderr}`);
   assert.match(r.stdout, /match a fresh build/);
