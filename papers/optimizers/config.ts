@@ -39,7 +39,7 @@ export const schema: Schema<OptimizersConfig> = {
 };
 
 /**
- * Rates from the sweep in tune_exp3.py (PyTorch, 10 epochs on 10,000 training images): per optimiser,
+ * Rates from the sweep in research/optimizers/tune_exp3.py (PyTorch, 10 epochs on 10,000 training images): per optimiser,
  * the rate of its grid (steps of about 3×) with the lowest final training loss.
  */
 const rates = {
