@@ -1,6 +1,6 @@
 /**
  * LeNet-BN, step for step, in this library and in PyTorch: the TypeScript half of the check
- * (compare_bn_torch.py is the other half; the results are in papers/lenet/README.md).
+ * (compare_bn_torch.py is the other half; the results are in NOTES.md beside it).
  *
  * It builds `lenetBN` with the seed and init of `pfs train lenet-bn --seed S` (papers/lenet/model.ts, train.ts),
  * converts it to float64 (or keeps float32, the training run's dtype, with `--dtype float32`), writes
