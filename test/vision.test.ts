@@ -268,7 +268,7 @@ test("presets: d2l is the book setup; cpu keeps its batch, says its lr, takes a 
     assert.equal(d2l.lr_schedule, 'constant', `${net.name}: the book keeps the lr constant`);
     assert.equal(d2l.train_limit, 0);
     const cpu = PRESETS[net.name].cpu;
-    assert.equal(cpu.target?.value, net.name === 'nin' ? 0.85 : 0.88);
+    assert.equal(cpu.target?.value, net.name === 'nin' ? 0.7057 : 0.88); // NiN: judged over seeds 0–3 against the PyTorch twin's mean
     assert.equal(cpu.config.batch_size, d2l.batch_size, `${net.name}: the cpu preset keeps the book's batch`);
     // where the cpu preset's lr departs from the book's (AlexNet, GoogLeNet), `pfs list` must say how
     assert.match(cpu.description, new RegExp(`SGD lr ${cpu.config.lr}\\b`), `${net.name}: the description names the lr`);
