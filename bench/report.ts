@@ -48,6 +48,8 @@ export interface Meta {
   versions?: { [what: string]: string };
   /** Lines about the set-up: installs done, installs that failed. */
   notes?: string[];
+  /** Where the run's raw JSON lines went (bench/run.sh: beside the report, or research/bench/RESULTS.jsonl for bench/RESULTS.md). */
+  raw?: string;
 }
 
 /** Parses JSON lines, ignoring blank lines; a bad line is an error naming its number. */
@@ -227,7 +229,7 @@ export function renderReport(rs: readonly BenchRecord[], meta: Meta): string {
   L.push('Each is written once per library, with the same sizes (bench/workloads.ts, bench/peers/). Where a peer lacks a piece:');
   L.push('TensorFlow.js works in its own NHWC layout; js-pytorch has no convolution, composes σ and tanh from exp, and steps');
   L.push('its LSTM with Adam (its only optimiser) without clipping. Runs per workload: at least 5–10 after 2 warm-up runs and');
-  L.push('as many as a 2–5 s budget allows; the slow peers get 1 warm-up and 3 runs (the runs field of each line in the .jsonl file beside this one).');
+  L.push(`as many as a 2–5 s budget allows; the slow peers get 1 warm-up and 3 runs (the runs field of each line in ${meta.raw !== undefined ? `${meta.raw}, the run's raw lines` : 'the .jsonl file beside this one'}).`);
   L.push('The `charlm-*` workloads are papers/rnn\'s models, measured against PyTorch only, ours and PyTorch\'s runs interleaved:');
   L.push('bench/peers/torch_bench.py writes the RNN, GRU and LSTM from their equations as our cells do, and uses `nn.LSTM` for the');
   L.push('2-layer and bidirectional models, as d2l\'s concise versions do.');

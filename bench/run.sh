@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark harness: our workloads on every backend and thread count, then each peer, all in
-# the same run, and bench/RESULTS.md (+ bench/results.jsonl, the raw lines) from the medians.
+# the same run, and bench/RESULTS.md from the medians (+ research/bench/RESULTS.jsonl, the raw lines: the lab
+# notebook, not shipped).
 #
 #   bash bench/run.sh [--quick] [--out FILE.md]
 #
@@ -46,7 +47,11 @@ if [ -z "$OUT" ]; then
   if [ $QUICK = 1 ]; then OUT="${TMPDIR:-/tmp}/pfs-bench-quick.md"; else OUT="$ROOT/bench/RESULTS.md"; fi
 fi
 mkdir -p "$(dirname "$OUT")"
-RESULTS="${OUT%.md}.jsonl"
+OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
+# the raw lines go beside the report (F.jsonl), except bench/RESULTS.md's: those are kept in research/bench/
+RAW=""
+if [ "$OUT" = "$ROOT/bench/RESULTS.md" ]; then RAW="research/bench/RESULTS.jsonl"; RESULTS="$ROOT/$RAW"; else RESULTS="${OUT%.md}.jsonl"; fi
+mkdir -p "$(dirname "$RESULTS")"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 : > "$RESULTS"
@@ -277,12 +282,12 @@ VERSIONS=$(
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || COMMIT="$COMMIT (with uncommitted changes)"
 node -e '
-  const [date, commit, command, machine, cores, before, after, wall, versions, notes] = process.argv.slice(1);
+  const [date, commit, command, machine, cores, before, after, wall, versions, notes, raw] = process.argv.slice(1);
   const kv = Object.fromEntries(versions.split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)]));
   console.log(JSON.stringify({ date, commit, command, machine, cores: Number(cores), load_before: before, load_after: after,
-    wall_s: Number(wall), versions: kv, notes: notes.split("\n").filter(Boolean) }));
+    wall_s: Number(wall), versions: kv, notes: notes.split("\n").filter(Boolean), raw: raw || undefined }));
 ' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$COMMIT" "$COMMAND" \
   "$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)" "$(nproc)" "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)" \
-  "$(( $(date +%s) - T0 ))" "$VERSIONS" "$(cat "$NOTES")" > "$WORK/meta.json"
+  "$(( $(date +%s) - T0 ))" "$VERSIONS" "$(cat "$NOTES")" "$RAW" > "$WORK/meta.json"
 node dist/bench/report.js "$RESULTS" "$WORK/meta.json" > "$OUT" || { echo "bench/run.sh: the report failed" >&2; exit 1; }
 say "wrote $OUT and $RESULTS in $(( $(date +%s) - T0 )) s"

@@ -27,11 +27,8 @@ import { noGrad } from '../src/autograd/mode.js';
 import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { alexnetPaper } from '../papers/alexnet/train.js';
-import { deadLogits } from '../papers/nin/deadlogits.js';
 import { ninPaper } from '../papers/nin/train.js';
 import { buildNet, ResizedImages, VisionConfig } from '../papers/vision/train.js';
-import { convTimes } from '../papers/vision/convtime.js';
-import { K } from '../src/backend/registry.js';
 import { findVisionNet, VISION_NETS } from '../papers/vision/nets.js';
 import { summaryText } from '../papers/vision/summary.js';
 import { summaryCommand } from '../cli/summary.js';
@@ -257,13 +254,6 @@ for (const lrSchedule of ['constant', 'cosine']) {
   });
 }
 
-test('NiN at init (seed 0, 67×67): the logits that are 0 for all of the first 250 test images include the six found over 2,000', { skip }, () => {
-  // papers/nin/deadlogits.ts; papers/vision/README.md says why these dead units matter
-  const dead = deadLogits(67, 0, 250);
-  for (const k of [0, 1, 3, 6, 8, 9]) assert.ok(dead.includes(k), `class ${k} among ${dead}`);
-  assert.ok(dead.length < 10, 'some logit is alive');
-});
-
 test("presets: d2l is the book setup; cpu keeps its batch, says its lr, takes a smaller input and less training than the book's, on the whole data set", () => {
   const book: Record<string, [number, number, number, number]> = {
     // size, lr, batch, epochs (d2l's chapter code)
@@ -292,20 +282,4 @@ test("presets: d2l is the book setup; cpu keeps its batch, says its lr, takes a 
   }
   assert.deepEqual(VISION_PAPERS.map((p) => [p.name, p.defaultPreset]), VISION_NETS.map((n) => [n.name, 'cpu']));
   assert.equal(alexnetPaper.presets.d2l.target?.value, 0.879);
-});
-
-test("convTimes: a step's conv2d kernel calls timed by kernel and geometry, largest first; the kernels put back after", () => {
-  const before = [K.conv2d, K.conv2dBackwardInput, K.conv2dBackwardWeight];
-  const rows = convTimes('nin', 67, 2, 1);
-  assert.deepEqual([K.conv2d, K.conv2dBackwardInput, K.conv2dBackwardWeight], before);
-  assert.deepEqual([...new Set(rows.map((r) => r.kernel))].sort(), ['conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight']);
-  // NiN's 12 convolutions at 67×67 have 8 geometries: a block's two 1×1 convs share one, and the last
-  // block's 3×3 conv on a 1×1 map reaches the kernel cropped to 1×1
-  const fwd = rows.filter((r) => r.kernel === 'conv2d').map((r) => r.geom);
-  assert.equal(fwd.length, 8);
-  assert.ok(fwd.some((q) => q.c === 384 && q.o === 10 && q.kh === 1 && q.h === 1), 'the cropped 3×3 conv on the 1×1 map');
-  for (let i = 0; i < rows.length; i++) {
-    assert.ok(rows[i].msPerStep > 0 && Number.isFinite(rows[i].gflops), `row ${i}: ${JSON.stringify(rows[i])}`);
-    if (i > 0) assert.ok(rows[i].msPerStep <= rows[i - 1].msPerStep, 'largest first');
-  }
 });

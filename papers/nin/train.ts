@@ -24,7 +24,7 @@ export const ninPaper = visionPaper(findVisionNet('nin'), {
       // within 0.01 of PyTorch's mean (0.7157) over the same seeds and setup.
       target: {
         metric: 'test_acc', direction: 'max', value: 0.7057, seeds: [0, 1, 2, 3],
-        source: 'PyTorch twin, same setup, seeds 0–3: 0.7823, 0.8707, 0.7940, 0.4156, mean 0.7157 (papers/vision/sweeps/h200-2026-11-26-a.jsonl), less 0.01',
+        source: 'PyTorch twin, same setup, seeds 0–3: 0.7823, 0.8707, 0.7940, 0.4156, mean 0.7157 (research/vision/sweeps/h200-2026-11-26-a.jsonl), less 0.01',
       },
     },
   },

@@ -6,7 +6,7 @@
  * Weights N(0, 0.01²) and biases 0 (d2l's MLP init), cross-entropy, minibatches of 256 in a seeded
  * shuffled order. Every optimiser starts from the same init and sees the same batches (each run
  * reseeds from the same seed), so the runs differ only in the update rule. The learning rates are
- * the config's (their defaults come from the sweep in tune_exp3.py, on a validation split).
+ * the config's (their defaults come from the sweep in research/optimizers/tune_exp3.py, on a validation split).
  */
 import { DataLoader, TensorDataset } from '../../src/data/dataset.js';
 import type { ImageSet } from '../../src/data/fashion-mnist.js';

@@ -1,5 +1,5 @@
 /**
- * Where data files live (DESIGN.md, "Data"). A file `<dataset>/<file>` is looked for, in order, in
+ * Where data files live. A file `<dataset>/<file>` is looked for, in order, in
  *   1. the directory given explicitly (`--data DIR`, or `{ dataDir }` here),
  *   2. $PFS_DATA_DIR,
  *   3. the per-user cache: $XDG_CACHE_HOME/papers-from-scratch, else ~/.cache/papers-from-scratch,

@@ -8,9 +8,12 @@ each (optimiser, lr). The presets take, per optimiser, the rate with the lowest 
 an optimiser is asked to bring down (the final validation accuracy, after 10 epochs on 10,000 images,
 jumps by a few points from epoch to epoch and is shown for reference).
 
-    /usr/bin/python3 papers/optimizers/tune_exp3.py [fashion-mnist dir] [N] [optimiser]
+    PFS_DATA_DIR=../shared/data /usr/bin/python3 research/optimizers/tune_exp3.py [N] [optimiser]
+
+reads PFS_DATA_DIR/fashion-mnist/ (the data directory `pfs train` reads).
 """
 import gzip
+import os
 import sys
 import time
 
@@ -66,5 +69,7 @@ def main(data_dir, n_train, only=None):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1] if len(sys.argv) > 1 else '/work/shared/data/fashion-mnist', int(sys.argv[2]) if len(sys.argv) > 2 else 10000,
-         sys.argv[3] if len(sys.argv) > 3 else None)
+    if 'PFS_DATA_DIR' not in os.environ or len(sys.argv) > 3:
+        sys.exit(__doc__)
+    main(os.path.join(os.environ['PFS_DATA_DIR'], 'fashion-mnist'), int(sys.argv[1]) if len(sys.argv) > 1 else 10000,
+         sys.argv[2] if len(sys.argv) > 2 else None)

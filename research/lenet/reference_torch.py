@@ -1,7 +1,7 @@
 """The same LeNet runs in PyTorch, to see how much the final test accuracy varies with the seed.
 
 Debian's python3-torch (1.13) with numpy; reads the same gzipped IDX files as `pfs train lenet`.
-Usage: PFS_DATA_DIR=../shared/data /usr/bin/python3 papers/lenet/reference_torch.py [--bn] SEED...
+Usage: PFS_DATA_DIR=../shared/data /usr/bin/python3 research/lenet/reference_torch.py [--bn] SEED...
 Prints one line per seed: train loss, train acc, test acc after 10 epochs (d2l's setup: SGD lr 0.9
 (1.0 with --bn), batch 256, Xavier-uniform conv/dense weights, PyTorch's default biases), then the
 test accuracy after each epoch (in eval mode, so with BatchNorm's running statistics).

@@ -1,11 +1,11 @@
 """The first steps of a vision net's training in PyTorch, to compare with ours.
 
 Debian's python3-torch (1.13). The nets are test/fixtures/gen_vision.py's (d2l's, built with torch.nn),
-the data the same gzipped IDX files as `pfs train` (papers/lenet/reference_torch.py reads them), the
+the data the same gzipped IDX files as `pfs train` (research/lenet/reference_torch.py reads them), the
 setup d2l's train_ch6: Xavier-uniform conv and dense weights, SGD at the given learning rate, minibatches
 of a seeded shuffle, images resized bilinearly to SIZE. One thread (torch.set_num_threads(1)).
 
-Usage: PFS_DATA_DIR=../shared/data /usr/bin/python3 papers/vision/reference_torch.py NET SIZE LR BATCH STEPS [SEED=0]
+Usage: PFS_DATA_DIR=../shared/data /usr/bin/python3 research/vision/reference_torch.py NET SIZE LR BATCH STEPS [SEED=0]
 Prints, every 50 steps, the mean training loss so far (what `pfs train` prints every 50 steps) and the
 last minibatch's loss.
 """

@@ -1,6 +1,6 @@
 /**
  * Where a vision net's training step spends its convolution time:
- * `node dist/papers/vision/convtime.js NET SIZE [BATCH=128] [STEPS=5] [TOP=30]`. Runs STEPS training
+ * `node dist/research/vision/convtime.js NET SIZE [BATCH=128] [STEPS=5] [TOP=30]`. Runs STEPS training
  * steps (after one warm-up step) on random images, timing every call of the backend's three conv2d
  * kernels, and prints per kernel and geometry the milliseconds a step, the rate in GFLOP/s (2 flops a
  * multiply-add of the geometry as given, so a kernel that skips padding reads looks slower than it
@@ -55,7 +55,7 @@ export function convTimes(name: string, size: number, batch: number, steps: numb
 
 if (process.argv[1]?.endsWith('convtime.js')) {
   const [name, size, batch = '128', steps = '5', top = '30'] = process.argv.slice(2);
-  if (!name || !size) throw new Error('usage: node dist/papers/vision/convtime.js NET SIZE [BATCH=128] [STEPS=5] [TOP=30]');
+  if (!name || !size) throw new Error('usage: node dist/research/vision/convtime.js NET SIZE [BATCH=128] [STEPS=5] [TOP=30]');
   const rows = convTimes(name, Number(size), Number(batch), Number(steps));
   for (const { kernel, geom: q, msPerStep, gflops } of rows.slice(0, Number(top))) {
     const shape = `n${q.n} c${q.c} ${q.h}×${q.w} → o${q.o} ${q.oh}×${q.ow}, kernel ${q.kh}×${q.kw} stride ${q.strideH} pad ${q.padH} groups ${q.groups}`;

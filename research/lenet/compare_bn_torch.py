@@ -10,7 +10,7 @@ when one exceeds the tolerance. In float64 both libraries should agree to roundi
 In float32 neither is exact, so the replay is run in float64 too, and ours fails when its distance from
 those float64 values exceeds 4 times PyTorch's own float32 distance from them by more than 1e-4.
 
-Usage: PFS_DATA_DIR=../shared/data /usr/bin/python3 papers/lenet/compare_bn_torch.py OUT_DIR [--tol T]
+Usage: PFS_DATA_DIR=../shared/data /usr/bin/python3 research/lenet/compare_bn_torch.py OUT_DIR [--tol T]
 
 When the TypeScript half ran with --orders E, PyTorch then also trains E epochs from the same initial
 state on the same shuffled batches as `pfs train lenet-bn` with that seed, printing the test accuracy

@@ -1,8 +1,8 @@
 /**
  * LeNet-BN, step for step, in this library and in PyTorch: the TypeScript half of the check
- * (compare_bn_torch.py is the other half; the results are in README.md).
+ * (compare_bn_torch.py is the other half; the results are in NOTES.md beside it).
  *
- * It builds `lenetBN` with the seed and init of `pfs train lenet-bn --seed S` (model.ts, train.ts),
+ * It builds `lenetBN` with the seed and init of `pfs train lenet-bn --seed S` (papers/lenet/model.ts, train.ts),
  * converts it to float64 (or keeps float32, the training run's dtype, with `--dtype float32`), writes
  * that initial state dict, then runs `--steps` SGD steps (lr 1.0, as the d2l preset) on batches
  * `--from`, `--from`+1, ... of the training run's first shuffled epoch (`--from 230 --steps 5` ends on
@@ -15,9 +15,9 @@
  * Python half then trains PyTorch's net from the same start on the same batches for E epochs.
  *
  * Usage (after `npx tsc -p .`):
- *   PFS_DATA_DIR=../shared/data node dist/papers/lenet/compare_bn_torch.js OUT_DIR \
+ *   PFS_DATA_DIR=../shared/data node dist/research/lenet/compare_bn_torch.js OUT_DIR \
  *       [--steps 20] [--from 0] [--seed 0] [--eval 1000] [--dtype float64] [--orders 0]
- *   PFS_DATA_DIR=../shared/data /usr/bin/python3 papers/lenet/compare_bn_torch.py OUT_DIR
+ *   PFS_DATA_DIR=../shared/data /usr/bin/python3 research/lenet/compare_bn_torch.py OUT_DIR
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ import { crossEntropy } from '../../src/nn/losses.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { lenetBN, xavierInit } from './model.js';
+import { lenetBN, xavierInit } from '../../papers/lenet/model.js';
 
 interface Args { out: string; steps: number; from: number; seed: number; evalCount: number; dtype: 'float32' | 'float64'; orders: number }
 

@@ -1,6 +1,6 @@
 /**
  * Time of one training step (forward, backward, SGD update) of a vision net on random images, to size
- * the presets: `node dist/papers/vision/steptime.js NET SIZE [BATCH=128] [STEPS=3]`. Prints, over STEPS
+ * the presets: `node dist/research/vision/steptime.js NET SIZE [BATCH=128] [STEPS=3]`. Prints, over STEPS
  * steps after one warm-up step, the median wall time and the median CPU time of this process (user +
  * system, all threads). On a machine shared with other jobs the wall time grows with their load, the
  * CPU time much less: with PFS_THREADS=1 it estimates the wall time of one thread on an idle machine.
@@ -11,7 +11,7 @@ import { crossEntropy } from '../../src/nn/losses.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { findVisionNet } from './nets.js';
+import { findVisionNet } from '../../papers/vision/nets.js';
 
 export interface StepTime {
   wallMs: number;
@@ -50,7 +50,7 @@ export function stepTimes(name: string, size: number, batch: number, steps: numb
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [name, size, batch = '128', steps = '3'] = process.argv.slice(2);
   if (!name || !size) {
-    process.stderr.write('usage: node dist/papers/vision/steptime.js NET SIZE [BATCH=128] [STEPS=3]\n');
+    process.stderr.write('usage: node dist/research/vision/steptime.js NET SIZE [BATCH=128] [STEPS=3]\n');
     process.exit(2);
   }
   const t = stepTimes(name, Number(size), Number(batch), Number(steps));

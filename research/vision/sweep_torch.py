@@ -11,7 +11,7 @@ batch kept), a fresh shuffle each epoch, images resized bilinearly to SIZE, cros
 steps), as `--lr_schedule cosine` does. Float32 throughout (TF32 off).
 
 Usage:
-  PFS_DATA_DIR=../shared/data python3 papers/vision/sweep_torch.py OUT.jsonl WORKERS RUN...
+  PFS_DATA_DIR=../shared/data python3 research/vision/sweep_torch.py OUT.jsonl WORKERS RUN...
   RUN = net:size:lr:schedule:epochs:seed[:batch=N][:init=I], e.g. nin:67:0.1:cosine:9:0 or
         nin:67:0.1:cosine:9:0:init=kaiming
   batch: 128 unless given. init: how the conv and dense weights are drawn (biases always as PyTorch's

@@ -1,6 +1,6 @@
 /**
  * Which of NiN's 10 logits are 0 for every image, at init as `pfs train nin` builds the net (d2l's
- * Xavier init, seeded as the trainer seeds it): `node dist/papers/nin/deadlogits.js [SIZE=67]
+ * Xavier init, seeded as the trainer seeds it): `node dist/research/nin/deadlogits.js [SIZE=67]
  * [SEEDS=0,1,2,3,4,5] [IMAGES=2000]`. The logits are ReLU outputs (the last NiN block ends in a ReLU,
  * then global average pooling); one that is 0 for all images gets no gradient, so its class cannot be
  * predicted until the layers below it change. Prints, per seed, those classes over the first IMAGES
@@ -8,8 +8,8 @@
  */
 import '../../src/backend/auto.js';
 import { noGrad } from '../../src/autograd/mode.js';
-import { findVisionNet } from '../vision/nets.js';
-import { fashionMnistLoader, seededNet } from '../vision/train.js';
+import { findVisionNet } from '../../papers/vision/nets.js';
+import { fashionMnistLoader, seededNet } from '../../papers/vision/train.js';
 
 /** The classes whose logit is 0 for each of the first `images` test images, for the net of `seed`. */
 export function deadLogits(size: number, seed: number, images: number, dataDir?: string): number[] {
