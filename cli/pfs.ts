@@ -10,9 +10,10 @@ import { getNumThreads } from '../src/backend/native/index.js';
 import { readSafetensorsMetadata } from '../src/io/atomic.js';
 import { checkCheckpointPaper } from '../src/train/checkpoint.js';
 import { applyOverrides, describeSchema } from '../src/train/config.js';
+import { runInfo } from '../src/train/provenance.js';
 import { libraryVersion, resultJson } from '../src/train/result.js';
 import {
-  checkTargetMetric, formatSeeds, formatTarget, meets, parseSeed, parseSeeds, presetOf, RunRequest, runOnce, runSeeds, seedDir, seedLine,
+  checkDataDir, checkTargetMetric, formatSeeds, formatTarget, meets, parseSeed, parseSeeds, presetOf, RunRequest, runOnce, runSeeds, seedDir, seedLine,
 } from '../src/train/runner.js';
 import { findPaper, PAPERS } from '../papers/index.js';
 import type { Target } from '../papers/paper.js';
@@ -120,6 +121,9 @@ function parseTarget(v: string, preset?: Target): Target {
 }
 
 async function train(argv: string[]): Promise<number> {
+  // the commit and machine of the code this process loaded: every seed's result.json records it, even
+  // when the checkout moves while a long --seeds run goes on
+  const provenance = runInfo();
   const args = parseArgs(argv, TRAIN_BOOL, TRAIN_VALUE, true);
   if (args.positionals.length !== 1) throw new Error(`train: expected one paper name, got ${args.positionals.length ? args.positionals.join(' ') : 'none'}; see \`pfs list\``);
   const paper = findPaper(args.positionals[0]);
@@ -130,9 +134,10 @@ async function train(argv: string[]): Promise<number> {
   const seed = typeof args.flags.seed === 'string' ? parseSeed(args.flags.seed) : 0;
   const target = typeof args.flags.target === 'string' ? parseTarget(args.flags.target, preset.target) : undefined;
   if (target) checkTargetMetric(paper, config, target); // before a run that may take an hour
+  checkDataDir(args.flags.data as string | undefined);
   const req: RunRequest = {
     paper, preset: presetName, config, outDir: resolve((args.flags.out as string | undefined) ?? `out/${paper.name}-${presetName}`),
-    dataDir: args.flags.data as string | undefined, resume: args.flags.resume === true, quiet: args.flags.quiet === true, log: process.stderr,
+    dataDir: args.flags.data as string | undefined, resume: args.flags.resume === true, quiet: args.flags.quiet === true, log: process.stderr, info: provenance,
   };
   const json = args.flags.json === true;
   const say = (s: string) => void (json ? process.stderr : process.stdout).write(s + '\n');
@@ -184,6 +189,7 @@ async function evaluate(argv: string[]): Promise<number> {
   if (typeof ckpt !== 'string') throw new Error('eval: --checkpoint FILE is required');
   const { presetName, preset } = presetOf(paper, args.flags.preset as string | undefined);
   const config = applyOverrides(preset.config, args.overrides, paper.schema);
+  checkDataDir(args.flags.data as string | undefined);
   const path = resolve(ckpt);
   checkCheckpointPaper(await readSafetensorsMetadata(path), path, paper.name);
   const metrics = await paper.evaluate(config, path, {

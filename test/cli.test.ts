@@ -103,6 +103,9 @@ test('bad commands, papers, presets, options and values get a clear error listin
     [['eval', 'lenet', '--checkpoint', tmpdir()], new RegExp(`${tmpdir()} is a directory, not a file`)],
     [['eval', 'lenet', '--checkpoint', join(tmpdir(), 'no-such-checkpoint.safetensors')], /no-such-checkpoint\.safetensors does not exist/],
     [['summary', 'resnet', '--preset', 'big'], /unknown preset "big" for resnet; presets: /],
+    [['train', 'lenet', '--data', join(tmpdir(), 'no-such-data-dir')], /--data: .*no-such-data-dir does not exist/],
+    [['train', 'lenet', '--out', PFS], /--out: .*pfs\.js exists and is not a directory/],
+    [['train', 'lenet', '--out', join(PFS, 'sub')], /--out: cannot create .*pfs\.js\/sub \(a part of its path is a file, not a directory\)/],
     [['summary', 'resnet', '--preset', 'cpu', '--size', '96'], /give --preset or --size, not both/],
   ];
   for (const [args, want] of cases) {

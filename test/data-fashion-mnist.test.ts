@@ -27,10 +27,7 @@ const FILES = {
 const raw = (file: string): Buffer => gunzipSync(readFileSync(dataFile('fashion-mnist', file)));
 
 test('train split: 60,000 images (N, 1, 28, 28) in [0, 1], labels as in the raw bytes, 6,000 per class', { skip }, () => {
-  const t0 = performance.now();
   const { images, labels } = loadFashionMnist('train');
-  const ms = performance.now() - t0;
-  assert.ok(ms < 6000, `reading the train split took ${ms.toFixed(0)} ms`);
   assert.deepEqual(images.shape, [60000, 1, 28, 28]);
   assert.equal(images.dtype, 'float32');
   assert.deepEqual(labels.shape, [60000]);

@@ -20,7 +20,7 @@ import { Generator, manualSeed } from '../tensor/rng.js';
 import { CHECKPOINT_FILE, checkpointIdentity, loadCheckpoint, saveCheckpoint, Stateful } from './checkpoint.js';
 import { EpochRecord, fit, Training } from './loop.js';
 import { Progress, TextStream } from './progress.js';
-import { runInfo } from './provenance.js';
+import { RunInfo, runInfo } from './provenance.js';
 import { buildResult, Result, writeResult } from './result.js';
 
 /** The largest seed `--seed` and `--seeds` take (seeds are 32-bit generator states). */
@@ -88,6 +88,11 @@ export interface RunRequest {
   resume: boolean;
   quiet: boolean;
   log: NodeJS.WritableStream;
+  /**
+   * The commit and machine the run's code came from, taken when the process started (default: now).
+   * A checkout can move while a long run goes on; the code that runs is the code loaded at the start.
+   */
+  info?: RunInfo;
 }
 
 /**
@@ -111,17 +116,27 @@ export async function checkResumable(path: string, want: { paper: string; preset
   }
 }
 
+/** Refuse a `--data DIR` that is not an existing directory (rather than look elsewhere for the corpora). */
+export function checkDataDir(dir: string | undefined): void {
+  if (dir === undefined) return;
+  if (!existsSync(dir)) throw new Error(`--data: ${resolve(dir)} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new Error(`--data: ${resolve(dir)} is not a directory`);
+}
+
 /** Prepare the folder, check a resume, train one seed, and write result.json. */
 export async function runOnce(req: RunRequest, seed: number): Promise<{ result: Result; run: RunResult }> {
   const { paper, config } = req;
   const outDir = resolve(req.outDir);
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new Error(`--out: ${outDir} exists and is not a directory`);
-  mkdirSync(outDir, { recursive: true });
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new Error(`--out: cannot create ${outDir} (${(e as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a part of its path is a file, not a directory' : (e as Error).message})`);
+  }
   for (const f of await removeStaleTemporaries(outDir)) req.log.write(`removed ${join(outDir, f)}, left by a killed write\n`);
   const ckpt = join(outDir, CHECKPOINT_FILE);
   if (req.resume && existsSync(ckpt)) await checkResumable(ckpt, { paper: paper.name, preset: req.preset, seed, config });
-  // the commit and machine as the run starts (a checkout can move while a long run goes on)
-  const info = runInfo();
+  const info = req.info ?? runInfo();
   manualSeed(seed);
   const ctx: RunContext = {
     paper: paper.name, preset: req.preset, outDir, dataDir: req.dataDir, seed, resume: req.resume, quiet: req.quiet, log: req.log,
