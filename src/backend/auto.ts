@@ -12,6 +12,7 @@
  * reported on the first use of the backends, not while this module loads: see below.
  */
 import { backendInfo, chooseDefaultBackend, failBackends, registerBackend, useBackend } from './registry.js';
+import { MAX_THREADS } from './marshal.js';
 import { loadNativeBackend, mallocTuningFromEnv, threadsFromEnv } from './native/index.js';
 import { loadWasmBackend, relaxedFromEnv, waitForWasmWorkers } from './wasm/node.js';
 
@@ -90,11 +91,11 @@ export function wasmStatus(): WasmStatus {
 }
 
 /**
- * Sets how many threads the wasm kernels use (1 to 64; the single-threaded build stays at 1); does
+ * Sets how many threads the wasm kernels use (1 to MAX_THREADS, 64; the single-threaded build stays at 1); does
  * nothing when the module is not loaded. Worker threads start on the next kernel call.
  */
 export function setWasmThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`setWasmThreads: expected a whole number from 1 to 64, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new RangeError(`setWasmThreads: expected a whole number from 1 to ${MAX_THREADS}, got ${n}`);
   wasmRuntime?.setThreads(n);
 }
 
