@@ -13,14 +13,14 @@
  */
 import { backendInfo, chooseDefaultBackend, failBackends, registerBackend, useBackend } from './registry.js';
 import { MAX_THREADS } from './marshal.js';
-import { loadNativeBackend, mallocTuningFromEnv, threadsFromEnv } from './native/index.js';
+import { loadNativeBackend, mallocTuningFromEnv, nativeBuildInfo, threadsFromEnv } from './native/index.js';
 import { loadWasmBackend, relaxedFromEnv, waitForWasmWorkers } from './wasm/node.js';
 
 export interface NativeStatus {
   available: boolean;
   /** What was loaded (kernels, vector width, threads), or why nothing was. */
   reason: string;
-  /** How the addon was built: "AVX-512, 64-byte vectors; glibc malloc keeps freed memory" (native only). */
+  /** How the addon was built and what malloc does: "AVX-512, 64-byte vectors; glibc malloc keeps freed memory" (native only). */
   build?: string;
 }
 export interface WasmStatus extends NativeStatus {
@@ -33,7 +33,7 @@ export const BACKEND_NAMES = ['native', 'wasm', 'ref'] as const;
 
 /**
  * Checks the environment variables the backends read: PFS_BACKEND, PFS_THREADS, PFS_WASM_RELAXED
- * and PFS_MALLOC_TUNING (read by the native addon as it loads). Throws a RangeError naming the
+ * and PFS_MALLOC_TUNING (read by the native addon's tuneMalloc()). Throws a RangeError naming the
  * first bad one, what it accepts and what it got.
  */
 export function checkBackendEnv(env: NodeJS.ProcessEnv = process.env): void {
@@ -80,7 +80,7 @@ if (envError) {
 /** Whether the native addon loaded, and what it is or why it is not there. */
 export function nativeStatus(): NativeStatus {
   if (envError) throw envError;
-  return { ...status };
+  return status.available ? { ...status, build: nativeBuildInfo()! } : { ...status }; // build: malloc may have been tuned since
 }
 
 /** Whether the wasm module loaded, and what it is (build, threads) or why it is not there. */

@@ -1,8 +1,8 @@
 /*
  * The Node-API face of the C kernels (src/backend/csrc): `call(meta, ...arrays)` hands a kernel call
  * that src/backend/marshal.ts packed (and checked) to pfs_call (csrc/call.c) with the typed arrays'
- * data pointers, and returns its status (pfs.h). Besides: the thread count, and a description of
- * the build. JavaScript side: src/backend/native/index.ts.
+ * data pointers, and returns its status (pfs.h). Besides: the thread count, a description of the
+ * build, and the opt-in malloc tuning. JavaScript side: src/backend/native/index.ts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +27,16 @@ static int g_threads = 1;
  * when freed, and returns free memory at the top of its heap past the trim threshold: every step then
  * page-faults its buffers in anew, zeroed by the kernel (a quarter of VGG's step time at 32×32 went
  * to that). Raised thresholds keep freed memory in the process for the next step; the process's
- * footprint then stays at its peak instead of shrinking between steps. Set once, when the addon loads,
+ * footprint then stays at its peak instead of shrinking between steps. This changes malloc for the
+ * whole process, so loading the addon does not do it: tuneMalloc() does (the `pfs` CLI calls it),
  * unless the user tuned malloc already (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_,
  * GLIBC_TUNABLES) or asked for glibc's defaults with PFS_MALLOC_TUNING=0.
  */
+#if defined(__GLIBC__)
+static const char *g_malloc = "glibc malloc defaults";
+#else
 static const char *g_malloc = "system malloc";
+#endif
 
 static void tune_malloc(void) {
 #if defined(__GLIBC__)
@@ -119,7 +124,20 @@ static napi_value js_get_threads(napi_env env, napi_callback_info info) {
   return v;
 }
 
-/* A short description of how the kernels were compiled, for `pfs info`. */
+/* tuneMalloc(): raises glibc malloc's thresholds (see tune_malloc); returns what malloc now does. */
+static napi_value js_tune_malloc(napi_env env, napi_callback_info info) {
+  (void)info;
+  static int tuned = 0;
+  if (!tuned) {
+    tuned = 1;
+    tune_malloc();
+  }
+  napi_value v;
+  CHECK(napi_create_string_utf8(env, g_malloc, NAPI_AUTO_LENGTH, &v));
+  return v;
+}
+
+/* A short description of how the kernels were compiled and of malloc, for `pfs info`. */
 static napi_value js_build_info(napi_env env, napi_callback_info info) {
   (void)info;
   char s[240];
@@ -151,18 +169,14 @@ static napi_value js_build_info(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  static int tuned = 0;
-  if (!tuned) {
-    tuned = 1;
-    tune_malloc();
-  }
   const struct {
     const char *name;
     napi_callback fn;
   } fns[] = {{"call", js_call},
              {"setThreads", js_set_threads},
              {"getThreads", js_get_threads},
-             {"buildInfo", js_build_info}};
+             {"buildInfo", js_build_info},
+             {"tuneMalloc", js_tune_malloc}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok ||
