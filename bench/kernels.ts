@@ -15,6 +15,7 @@
 import { loadavg } from 'node:os';
 import { K, availableBackends, useBackend } from '../src/backend/registry.js';
 import { nativeStatus } from '../src/backend/auto.js';
+import { tuneMalloc } from '../src/backend/native/index.js';
 import type { Conv2dGeom, Pool2dGeom } from '../src/backend/kernels.js';
 import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -22,6 +23,8 @@ import { crossEntropy } from '../src/nn/index.js';
 import { SGD } from '../src/optim/sgd.js';
 import { googlenet } from '../papers/googlenet/model.js';
 import { lenet, xavierInit } from '../papers/lenet/model.js';
+
+tuneMalloc(); // time steps as `pfs` runs them: with glibc malloc keeping freed memory (PFS_MALLOC_TUNING=0: not)
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

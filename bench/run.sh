@@ -124,7 +124,7 @@ if [ ! -f dist/bench/cli.js ]; then
   echo "bench/run.sh: dist/bench/cli.js was not built; see: npx tsc -p ." >&2
   exit 1
 fi
-if [ ! -f native/build/Release/pfs_native.node ] && [ -f scripts/build-native.mjs ]; then
+if [ ! -f src/backend/native/build/Release/pfs_native.node ] && [ -f scripts/build-native.mjs ]; then
   say "building the native addon"
   node scripts/build-native.mjs > "$WORK/native" 2>&1 || note "native addon build failed: $(tail -n 1 "$WORK/native")"
 fi

@@ -2,11 +2,14 @@
 /**
  * `pfs`: train and evaluate the papers of the zoo, and inspect the library.
  *   pfs list | info | train | eval | sample | summary | bench | --version | help
+ *
+ * With the native addon on glibc, pfs raises malloc's thresholds for its process (tuneMalloc());
+ * PFS_MALLOC_TUNING=0 keeps glibc's defaults.
  */
 import { join, resolve } from 'node:path';
 import { backendInfo } from '../src/backend/registry.js';
 import { nativeStatus, wasmStatus } from '../src/backend/auto.js';
-import { getNumThreads } from '../src/backend/native/index.js';
+import { getNumThreads, tuneMalloc } from '../src/backend/native/index.js';
 import { readSafetensorsMetadata } from '../src/io/atomic.js';
 import { checkCheckpointPaper } from '../src/train/checkpoint.js';
 import { applyOverrides, describeSchema } from '../src/train/config.js';
@@ -199,6 +202,10 @@ async function evaluate(argv: string[]): Promise<number> {
   else for (const [k, v] of Object.entries(metrics)) process.stdout.write(`${k} ${v.toFixed(4)}\n`);
   return 0;
 }
+
+// The CLI is a program, not a library: it may change malloc for its process (src/backend/native/addon.c explains
+// why that speeds training up; PFS_MALLOC_TUNING=0 keeps glibc's defaults).
+tuneMalloc();
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
- * Builds the optional native backend (native/binding.gyp → native/build/Release/pfs_native.node)
+ * Builds the optional native backend (src/backend/native/binding.gyp → src/backend/native/build/Release/pfs_native.node)
  * with node-gyp. Run by npm's install step, and by hand: `node scripts/build-native.mjs`.
  *
  * The library works without it (the committed wasm backend, else the TypeScript kernels), so a failed build never
  * fails the install: it prints one line saying why the native backend is unavailable, keeps the
- * compiler's output in native/build/build.log, and exits 0. Set PFS_SKIP_NATIVE=1 to skip the build.
+ * compiler's output in src/backend/native/build/build.log, and exits 0. Set PFS_SKIP_NATIVE=1 to skip the build.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const nativeDir = join(root, 'native');
+const nativeDir = join(root, 'src', 'backend', 'native');
 const logFile = join(nativeDir, 'build', 'build.log');
 const say = (msg) => process.stdout.write(`papers-from-scratch: ${msg}\n`);
 
@@ -66,4 +66,4 @@ const output = `${run.stdout ?? ''}${run.stderr ?? ''}${run.error ? String(run.e
 mkdirSync(dirname(logFile), { recursive: true });
 writeFileSync(logFile, output);
 if (run.status !== 0) unavailable(`build failed: ${firstError(output)}; see ${relative(process.cwd(), logFile)}`);
-say('native backend built (native/build/Release/pfs_native.node).');
+say(`native backend built (${relative(root, join(nativeDir, 'build', 'Release', 'pfs_native.node'))}).`);

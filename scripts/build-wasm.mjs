@@ -42,16 +42,9 @@ const die = (msg) => {
   process.exit(2);
 };
 
-/** The translation units, relative to the repository root. */
-const SOURCES = [
-  'src/backend/csrc/gemm.c',
-  'src/backend/csrc/conv.c',
-  'src/backend/csrc/pool.c',
-  'src/backend/csrc/elementwise.c',
-  'src/backend/csrc/norm.c',
-  'src/backend/wasm/platform.c',
-  'src/backend/wasm/exports.c',
-];
+/** The translation units, relative to the repository root: the kernels' list, which binding.gyp includes too, and the platform. */
+const CSRC = 'src/backend/csrc';
+const SOURCES = [...JSON.parse(readFileSync(join(root, CSRC, 'sources.gypi'), 'utf8')).sources.map((f) => `${CSRC}/${f}`), 'src/backend/wasm/platform.c'];
 
 const CFLAGS = [
   '--target=wasm32',

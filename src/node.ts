@@ -13,4 +13,4 @@ export { nativeStatus } from './backend/auto.js';
 export type { NativeStatus } from './backend/auto.js';
 export { wasmStatus, setWasmThreads, getWasmThreads, wasmThreadsReady } from './backend/auto.js';
 export type { WasmStatus } from './backend/auto.js';
-export { setNumThreads, getNumThreads } from './backend/native/index.js';
+export { setNumThreads, getNumThreads, tuneMalloc } from './backend/native/index.js';

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadSafetensors } from '../src/io/atomic.js';
 import { needsData } from './data-available.js';
 
@@ -52,6 +52,27 @@ test('pfs info: the native addon keeps freed memory in the process (glibc), unle
   assert.match(first, /^native: available, C kernels \(.*; glibc malloc keeps freed memory\), \d+ threads$/);
   assert.match(nativeLine({ PFS_MALLOC_TUNING: '0' }), /glibc malloc defaults \(PFS_MALLOC_TUNING=0\)/);
   assert.match(nativeLine({ MALLOC_TRIM_THRESHOLD_: '1048576' }), /glibc malloc as tuned by the environment/);
+});
+
+test('importing the library leaves malloc alone; tuneMalloc() is the opt-in', (t) => {
+  const script = `
+    const pfs = await import(process.argv[1]);
+    const before = pfs.nativeStatus();
+    const tuned = pfs.tuneMalloc();
+    console.log(JSON.stringify({ available: before.available, before: before.build ?? null, tuned, after: pfs.nativeStatus().build ?? null }));`;
+  const clean = { ...process.env };
+  for (const k of ['PFS_MALLOC_TUNING', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'GLIBC_TUNABLES']) delete clean[k];
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(resolve(dirname(PFS), '../src/node.js')).href], { encoding: 'utf8', env: clean });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { available: boolean; before: string | null; tuned: string | null; after: string | null };
+  const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime;
+  if (!out.available || !glibc) {
+    t.skip(`needs the native addon on glibc (glibc ${glibc ?? 'absent'})`);
+    return;
+  }
+  assert.match(out.before!, /; glibc malloc defaults$/);
+  assert.equal(out.tuned, 'glibc malloc keeps freed memory');
+  assert.match(out.after!, /; glibc malloc keeps freed memory$/);
 });
 
 test("the README's main job: npm start runs pfs train lenet", () => {

@@ -29,7 +29,7 @@ import { getNumThreads, setNumThreads, threadsFromEnv } from '../src/backend/nat
 import { loadWasmBackend } from '../src/backend/wasm/node.js';
 import { K, availableBackends, registerBackend, useBackend } from '../src/backend/registry.js';
 import { refKernels } from '../src/backend/ref/index.js';
-import type { BinaryOp, Conv2dGeom, Kernels, Pool2dGeom, ReduceOp, UnaryOp, View } from '../src/backend/kernels.js';
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Conv2dGeom, type Kernels, type Pool2dGeom, type UnaryOp, type View } from '../src/backend/kernels.js';
 import { allocate, type DType, type TypedArray } from '../src/tensor/dtype.js';
 import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -184,7 +184,7 @@ for (const name of fast) {
 
   describe(`${name} backend against ref`, () => {
     test('unary over every op, dtype and layout, with NaN/±∞/±0', () => {
-      const ops: UnaryOp[] = ['copy', 'neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'sigmoid', 'tanh', 'relu', 'not'];
+      const ops = UNARY_OPS;
       const shapes: number[][] = [[0], [1], [7], [3, 5, 4], [2, 1, 3], [300, 257]];
       const layouts: Layout[] = ['contiguous', 'offset', 'permuted', 'broadcast', 'scalar', 'strided'];
       for (const op of ops) {
@@ -237,7 +237,7 @@ for (const name of fast) {
     });
 
     test('binary over every op with broadcast, permuted and scalar operands', () => {
-      const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or'];
+      const ops = BINARY_OPS;
       // [shape, layout of a, layout of b]
       const cases: [number[], Layout, Layout][] = [
         [[0, 3], 'contiguous', 'contiguous'],
@@ -314,7 +314,7 @@ for (const name of fast) {
     });
 
     test('reduce sum/max/min/argmax/argmin over (outer, n, inner), with NaN, ±∞ and ties', () => {
-      const ops: ReduceOp[] = ['sum', 'max', 'min', 'argmax', 'argmin'];
+      const ops = REDUCE_OPS;
       const sizes: [number, number, number][] = [[1, 0, 1], [3, 0, 2], [1, 1, 1], [3, 7, 1], [2, 5, 3], [4, 33, 17], [1, 100_003, 1], [64, 1000, 1], [3, 40, 300]];
       for (const op of ops) {
         for (const dtype of FLOATS) {
@@ -570,6 +570,29 @@ for (const name of fast) {
         for (let ch = 0; ch < 3; ch++) {
           assert.equal(Number.isFinite(m1[ch]), Number.isFinite(m2[ch]), `bnStats ${dtype} with specials: mean ${m1[ch]} vs ref ${m2[ch]}`);
           assert.equal(Number.isNaN(v1[ch]), Number.isNaN(v2[ch]), `bnStats ${dtype} with specials: var ${v1[ch]} vs ref ${v2[ch]}`);
+        }
+      }
+    });
+
+    test('an elementwise output may be one of its operands (kernels.ts: aliasing)', () => {
+      for (const dtype of FLOATS) {
+        const n = 300 * 257;
+        const fresh = () => randArray(g, dtype, n);
+        const whole = (data: TypedArray): View => ({ data, offset: 0, shape: [300, 257], strides: [257, 1] });
+        const row = makeView(g, dtype, [300, 257], 'broadcast');
+        const cond = whole(Uint8Array.from({ length: n }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0)));
+        const cases: [string, (out: TypedArray, k: Kernels) => void][] = [
+          ['unary tanh', (out, kk) => kk.unary('tanh', whole(out), out)],
+          ['binary add (bias into its output)', (out, kk) => kk.binary('add', whole(out), row, out)],
+          ['binary mul (out²)', (out, kk) => kk.binary('mul', whole(out), whole(out), out)],
+          ['where', (out, kk) => kk.where(cond, whole(out), row, out)],
+        ];
+        for (const [what, run] of cases) {
+          const got = fresh();
+          const want = got.slice();
+          run(got, k);
+          run(want, refKernels);
+          checkClose(got, want, what.startsWith('unary') ? mathTol(dtype) : EXACT, `${what} in place, ${dtype}`);
         }
       }
     });

@@ -7,6 +7,7 @@
  * is), the TOP largest first, then the total. Threads: PFS_THREADS.
  */
 import '../../src/backend/auto.js';
+import { tuneMalloc } from '../../src/backend/native/index.js';
 import { K } from '../../src/backend/registry.js';
 import type { Conv2dGeom } from '../../src/backend/kernels.js';
 import { randomTrainStep } from './steptime.js';
@@ -54,6 +55,7 @@ export function convTimes(name: string, size: number, batch: number, steps: numb
 }
 
 if (process.argv[1]?.endsWith('convtime.js')) {
+  tuneMalloc(); // time steps as `pfs` runs them: glibc malloc keeping freed memory (PFS_MALLOC_TUNING=0: not)
   const [name, size, batch = '128', steps = '5', top = '30'] = process.argv.slice(2);
   if (!name || !size) throw new Error('usage: node dist/research/vision/convtime.js NET SIZE [BATCH=128] [STEPS=5] [TOP=30]');
   const rows = convTimes(name, Number(size), Number(batch), Number(steps));

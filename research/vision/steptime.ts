@@ -6,6 +6,7 @@
  * CPU time much less: with PFS_THREADS=1 it estimates the wall time of one thread on an idle machine.
  */
 import '../../src/backend/auto.js';
+import { tuneMalloc } from '../../src/backend/native/index.js';
 import { backendInfo } from '../../src/backend/registry.js';
 import { crossEntropy } from '../../src/nn/losses.js';
 import { SGD } from '../../src/optim/sgd.js';
@@ -48,6 +49,7 @@ export function stepTimes(name: string, size: number, batch: number, steps: numb
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  tuneMalloc(); // time steps as `pfs` runs them: glibc malloc keeping freed memory (PFS_MALLOC_TUNING=0: not)
   const [name, size, batch = '128', steps = '3'] = process.argv.slice(2);
   if (!name || !size) {
     process.stderr.write('usage: node dist/research/vision/steptime.js NET SIZE [BATCH=128] [STEPS=3]\n');

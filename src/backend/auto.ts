@@ -12,14 +12,15 @@
  * reported on the first use of the backends, not while this module loads: see below.
  */
 import { backendInfo, chooseDefaultBackend, failBackends, registerBackend, useBackend } from './registry.js';
-import { loadNativeBackend, mallocTuningFromEnv, threadsFromEnv } from './native/index.js';
+import { MAX_THREADS } from './marshal.js';
+import { loadNativeBackend, mallocTuningFromEnv, nativeBuildInfo, threadsFromEnv } from './native/index.js';
 import { loadWasmBackend, relaxedFromEnv, waitForWasmWorkers } from './wasm/node.js';
 
 export interface NativeStatus {
   available: boolean;
   /** What was loaded (kernels, vector width, threads), or why nothing was. */
   reason: string;
-  /** How the addon was built: "AVX-512, 64-byte vectors; glibc malloc keeps freed memory" (native only). */
+  /** How the addon was built and what malloc does: "AVX-512, 64-byte vectors; glibc malloc keeps freed memory" (native only). */
   build?: string;
 }
 export interface WasmStatus extends NativeStatus {
@@ -32,7 +33,7 @@ export const BACKEND_NAMES = ['native', 'wasm', 'ref'] as const;
 
 /**
  * Checks the environment variables the backends read: PFS_BACKEND, PFS_THREADS, PFS_WASM_RELAXED
- * and PFS_MALLOC_TUNING (read by the native addon as it loads). Throws a RangeError naming the
+ * and PFS_MALLOC_TUNING (read by the native addon's tuneMalloc()). Throws a RangeError naming the
  * first bad one, what it accepts and what it got.
  */
 export function checkBackendEnv(env: NodeJS.ProcessEnv = process.env): void {
@@ -79,7 +80,7 @@ if (envError) {
 /** Whether the native addon loaded, and what it is or why it is not there. */
 export function nativeStatus(): NativeStatus {
   if (envError) throw envError;
-  return { ...status };
+  return status.available ? { ...status, build: nativeBuildInfo()! } : { ...status }; // build: malloc may have been tuned since
 }
 
 /** Whether the wasm module loaded, and what it is (build, threads) or why it is not there. */
@@ -90,11 +91,11 @@ export function wasmStatus(): WasmStatus {
 }
 
 /**
- * Sets how many threads the wasm kernels use (1 to 64; the single-threaded build stays at 1); does
+ * Sets how many threads the wasm kernels use (1 to MAX_THREADS, 64; the single-threaded build stays at 1); does
  * nothing when the module is not loaded. Worker threads start on the next kernel call.
  */
 export function setWasmThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`setWasmThreads: expected a whole number from 1 to 64, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new RangeError(`setWasmThreads: expected a whole number from 1 to ${MAX_THREADS}, got ${n}`);
   wasmRuntime?.setThreads(n);
 }
 

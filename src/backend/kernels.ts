@@ -16,15 +16,25 @@ export interface View {
   strides: readonly number[];
 }
 
-export type UnaryOp =
-  | 'copy' // also converts between dtypes (out's type decides)
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sign' | 'sigmoid' | 'tanh' | 'relu' | 'not';
+/**
+ * The ops of unary, binary and reduce. Their order is the numbering of pfs_unary_op, pfs_binary_op
+ * and pfs_reduce_op in csrc/pfs.h, which the C kernels receive (test/marshal.test.ts checks it);
+ * unary ops with no C version come last ('not').
+ */
+export const UNARY_OPS = [
+  'copy', // also converts between dtypes (out's type decides)
+  'neg', 'exp', 'log', 'sqrt', 'abs', 'sign', 'sigmoid', 'tanh', 'relu',
+  'not',
+] as const;
+export const BINARY_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or',
+] as const;
+export const REDUCE_OPS = ['sum', 'max', 'min', 'argmax', 'argmin'] as const;
 
-export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or';
-
-export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
+export type UnaryOp = (typeof UNARY_OPS)[number];
+export type BinaryOp = (typeof BINARY_OPS)[number];
+export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 /**
  * Batched matrix product out[b] = op(A[b]) · op(B[b]), out contiguous (batch, m, n).
@@ -74,6 +84,12 @@ export interface Pool2dGeom {
   countIncludePad: boolean;
 }
 
+/**
+ * Aliasing: an elementwise kernel's output (unary, binary, where) may be the very array an operand
+ * reads, element for element (an operand that is out itself, contiguous from 0: conv2d adds its bias
+ * into its output, activationGrad reuses its buffer); every backend must then give the result it
+ * gives without the overlap. No other overlap between an output and an input is allowed.
+ */
 export interface Kernels {
   /** out[i] = f(x[i]) over x.shape, out contiguous. */
   unary(op: UnaryOp, x: View, out: TypedArray): void;

@@ -94,15 +94,13 @@ static void FN(col2im)(const T *restrict col, int64_t ld, int64_t cg, const pfs_
 
 enum { FN(FWD), FN(BWD_INPUT), FN(BWD_WEIGHT) };
 
-#define PFS_CONV_MAX_THREADS 64
-
 typedef struct {
   int kind;
   const T *x, *w, *dy; /* those the kind reads */
   T *out;              /* y, dx or dw */
   const pfs_conv_geom *g;
   int inner_threads;   /* threads for each product (when images are not split) */
-  T *dw_part[PFS_CONV_MAX_THREADS]; /* weight gradient: one partial sum per thread (0: out itself) */
+  T *dw_part[PFS_MAX_THREADS]; /* weight gradient: one partial sum per thread (0: out itself) */
   int status;
 } FN(conv_ctx);
 
@@ -215,7 +213,7 @@ static int FN(conv_run)(FN(conv_ctx) *s, int nthreads) {
   const pfs_conv_geom *g = s->g;
   const double work = (double)g->n * (double)g->o * (double)(g->oh * g->ow) * (double)(g->c / g->groups) *
                       (double)(g->kh * g->kw);
-  int nt = nthreads > PFS_CONV_MAX_THREADS ? PFS_CONV_MAX_THREADS : nthreads;
+  int nt = nthreads > PFS_MAX_THREADS ? PFS_MAX_THREADS : nthreads;
   if (work < PFS_CONV_PARALLEL_MIN) nt = 1;
   if (FN(pointwise)(g) && g->h == 1 && g->w == 1 && g->groups == 1 && g->n > 0) return FN(conv_cells)(s, nt);
   s->status = PFS_OK;
@@ -225,7 +223,7 @@ static int FN(conv_run)(FN(conv_ctx) *s, int nthreads) {
     s->inner_threads = nt; /* few images: one task, the products use the threads */
     nt = 1;
   }
-  for (int t = 0; t < PFS_CONV_MAX_THREADS; t++) s->dw_part[t] = NULL;
+  for (int t = 0; t < PFS_MAX_THREADS; t++) s->dw_part[t] = NULL;
   pfs_parallel(FN(conv_task), s, nt);
   if (s->kind == FN(BWD_WEIGHT)) {
     const int64_t size = g->o * (g->c / g->groups) * g->kh * g->kw;

@@ -51,6 +51,7 @@ static void FN(binary_seg)(pfs_binary_op op, const T *a, int64_t sa, const T *b,
     case PFS_GE: PFS_BIN_LOOPS(uint8_t, x >= y); break;
     case PFS_AND: PFS_BIN_LOOPS(uint8_t, PFS_TRUTHY(x) & PFS_TRUTHY(y)); break;
     case PFS_OR: PFS_BIN_LOOPS(uint8_t, PFS_TRUTHY(x) | PFS_TRUTHY(y)); break;
+    case PFS_BINARY_OPS: break; /* the count, not an op */
   }
 }
 
@@ -98,6 +99,7 @@ static void FN(unary_seg)(pfs_unary_op op, const T *x, int64_t sx, T *out, int64
     case PFS_LOG:
     case PFS_SIGMOID:
     case PFS_TANH: FN(unary_math_seg)(op, x, sx, out, len); break;
+    case PFS_UNARY_OPS: break; /* the count, not an op */
   }
 }
 

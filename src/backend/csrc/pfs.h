@@ -1,5 +1,6 @@
 /*
- * The C kernels shared by the fast backends (the Node addon in native/, and a WebAssembly build).
+ * The C kernels shared by the fast backends (the Node addon in src/backend/native, and the WebAssembly
+ * build in src/backend/wasm).
  *
  * Portable C11 plus GCC/Clang vector extensions: the kernels include nothing beyond <math.h>,
  * <stdint.h>, <stddef.h> and <string.h>. Whatever depends on the platform (threads, memory) is
@@ -25,6 +26,9 @@
 
 /* Tensors with more dims than this are left to the TypeScript reference kernels. */
 #define PFS_MAX_DIMS 16
+
+/* The most threads a kernel call may be given (MAX_THREADS in src/backend/marshal.ts). */
+#define PFS_MAX_THREADS 64
 
 /* A strided view (see View in kernels.ts): element (i0, i1, ...) sits at base[offset + Σ ik·strides[k]]. */
 typedef struct {
@@ -88,17 +92,22 @@ int pfs_avg_pool_bwd_f64(const double *dy, const pfs_pool_geom *g, double *dx, i
 /* Element types of the arrays an elementwise kernel sees. */
 typedef enum { PFS_F32 = 0, PFS_F64 = 1, PFS_I32 = 2, PFS_U8 = 3 } pfs_dtype;
 
-/* The numbering is the order of UnaryOp / BinaryOp in kernels.ts (the glue maps names to these). */
+/*
+ * The numbering is the order of UNARY_OPS / BINARY_OPS / REDUCE_OPS in src/backend/kernels.ts
+ * (test/marshal.test.ts checks it). Unary ops past PFS_UNARY_OPS have no C version.
+ */
 typedef enum {
-  PFS_COPY, PFS_NEG, PFS_EXP, PFS_LOG, PFS_SQRT, PFS_ABS, PFS_SIGN, PFS_SIGMOID, PFS_TANH, PFS_RELU
+  PFS_COPY, PFS_NEG, PFS_EXP, PFS_LOG, PFS_SQRT, PFS_ABS, PFS_SIGN, PFS_SIGMOID, PFS_TANH, PFS_RELU,
+  PFS_UNARY_OPS
 } pfs_unary_op;
 
 typedef enum {
   PFS_ADD, PFS_SUB, PFS_MUL, PFS_DIV, PFS_POW, PFS_MAXIMUM, PFS_MINIMUM,
-  PFS_EQ, PFS_NE, PFS_LT, PFS_LE, PFS_GT, PFS_GE, PFS_AND, PFS_OR
+  PFS_EQ, PFS_NE, PFS_LT, PFS_LE, PFS_GT, PFS_GE, PFS_AND, PFS_OR,
+  PFS_BINARY_OPS
 } pfs_binary_op;
 
-typedef enum { PFS_SUM, PFS_MAX, PFS_MIN, PFS_ARGMAX, PFS_ARGMIN } pfs_reduce_op;
+typedef enum { PFS_SUM, PFS_MAX, PFS_MIN, PFS_ARGMAX, PFS_ARGMIN, PFS_REDUCE_OPS } pfs_reduce_op;
 
 /*
  *   unary: out (contiguous, type `tout`) = f(x) over `shape`; `copy` also converts float32 ↔ float64;
@@ -132,6 +141,30 @@ int pfs_channel_affine(pfs_dtype t, const void *x, int64_t outer, int64_t c, int
 int pfs_bn_backward(pfs_dtype t, const void *g, const void *x, int64_t outer, int64_t c, int64_t inner,
                     const void *mean, const void *invstd, const void *weight, void *dx, void *sum_g, void *sum_gx,
                     int nthreads);
+
+/* ---------------------------------------------------------------- packed calls --------------------- */
+
+/*
+ * The one entry point of the fast backends' glue (src/backend/native/addon.c, and pfs_wasm_call in
+ * src/backend/wasm/platform.c): a kernel call packed by src/backend/marshal.ts, unpacked by call.c.
+ * meta[0] is the kernel (a pfs_kernel), meta[1 .. n] the pfs_dtype of each of the kernel's n arrays,
+ * then the kernel's integers (sizes, element offsets relative to the array pointers, strides), in the
+ * layout marshal.ts writes and call.c reads. An array the kernel does not use is NULL.
+ *
+ * The caller has checked that the numbers are whole and every element a kernel will touch lies
+ * inside its array: pfs_call checks only what the kernels decide (types, dims; PFS_UNSUPPORTED),
+ * and the indices a max-pool backward reads from its argmax array (PFS_EBADINDEX).
+ */
+typedef enum {
+  PFS_CALL_GEMM, PFS_CALL_CONV2D, PFS_CALL_CONV2D_BACKWARD_INPUT, PFS_CALL_CONV2D_BACKWARD_WEIGHT,
+  PFS_CALL_MAX_POOL2D, PFS_CALL_MAX_POOL2D_BACKWARD, PFS_CALL_AVG_POOL2D, PFS_CALL_AVG_POOL2D_BACKWARD,
+  PFS_CALL_UNARY, PFS_CALL_BINARY, PFS_CALL_WHERE, PFS_CALL_REDUCE,
+  PFS_CALL_BN_STATS, PFS_CALL_CHANNEL_AFFINE, PFS_CALL_BN_BACKWARD
+} pfs_kernel;
+
+#define PFS_EBADINDEX (-2)
+
+int pfs_call(const double *meta, void *const *arrays, int nthreads);
 
 /* ---------------------------------------------------------------- platform hooks ------------------- */
 

@@ -1,11 +1,13 @@
 /**
  * The native backend: the C kernels of src/backend/csrc compiled into a Node addon
- * (native/build/Release/pfs_native.node, built by scripts/build-native.mjs at install).
+ * (src/backend/native/build/Release/pfs_native.node, built from binding.gyp by
+ * scripts/build-native.mjs at install).
  *
- * Node-only (it loads a shared library). Each kernel here packs the call's geometry into a small
- * Float64Array and calls the addon; the addon answers false for a type combination its C kernels do
- * not cover (int32 arithmetic, bool inputs, ...), and then the reference kernel runs instead, so
- * correctness never depends on coverage. Threads: PFS_THREADS, else the number of cores.
+ * Node-only (it loads a shared library). Each kernel call is packed by ../marshal.ts and handed to
+ * the addon's one function, `call`, with the arrays themselves (no copies); the addon declines a
+ * type combination its C kernels do not cover (int32 arithmetic, bool inputs, ...), and then the
+ * reference kernel runs instead, so correctness never depends on coverage. Threads: PFS_THREADS,
+ * else the number of cores.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,122 +15,32 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TypedArray } from '../../tensor/dtype.js';
-import type { Conv2dGeom, GemmArgs, Kernels, Pool2dGeom, View } from '../kernels.js';
-import { BINARY, MAX_DIMS, REDUCE, UNARY } from '../ccodes.js';
-import { refKernels } from '../ref/index.js';
+import { fastKernels, MAX_THREADS, statusOk, type PackedCall } from '../marshal.js';
 import type { Backend } from '../registry.js';
 
-/** The functions the addon exports (native/addon.c). */
+/** The functions the addon exports (addon.c). */
 interface Addon {
-  gemm(meta: Float64Array, a: TypedArray, aOffsets: Float64Array, b: TypedArray, bOffsets: Float64Array, out: TypedArray): boolean;
-  conv(kind: number, meta: Float64Array, p: TypedArray, q: TypedArray, out: TypedArray): boolean;
-  pool(kind: number, meta: Float64Array, input: TypedArray, argmax: Int32Array, out: TypedArray): boolean;
-  unary(op: number, meta: Float64Array, x: TypedArray, out: TypedArray): boolean;
-  binary(op: number, meta: Float64Array, a: TypedArray, b: TypedArray, out: TypedArray): boolean;
-  where(meta: Float64Array, cond: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): boolean;
-  reduce(op: number, meta: Float64Array, x: TypedArray, out: TypedArray): boolean;
-  bnStats(meta: Float64Array, x: TypedArray, mean: TypedArray, varOut: TypedArray): boolean;
-  channelAffine(meta: Float64Array, x: TypedArray, scale: TypedArray, shift: TypedArray, out: TypedArray): boolean;
-  bnBackward(
-    meta: Float64Array, g: TypedArray, x: TypedArray, mean: TypedArray, invstd: TypedArray, weight: TypedArray,
-    dx: TypedArray, sumG: TypedArray, sumGX: TypedArray,
-  ): boolean;
+  /** pfs_call's status for a packed call; the arrays in pfs_call's order (null for an unused one). */
+  call(meta: Float64Array, ...arrays: (TypedArray | null)[]): number;
   setThreads(n: number): void;
   getThreads(): number;
   buildInfo(): string;
+  /** Raises glibc malloc's thresholds (see addon.c); returns what malloc now does. */
+  tuneMalloc(): string;
 }
 
-const MAX_THREADS = 64;
-
-/** meta for strided views sharing one shape: [ndim, offsets..., shape..., strides of each view...]. */
-function viewsMeta(shape: readonly number[], views: readonly View[]): Float64Array {
-  const nd = shape.length;
-  const m = new Float64Array(1 + views.length + nd * (views.length + 1));
-  m[0] = nd;
-  views.forEach((v, i) => (m[1 + i] = v.offset));
-  let p = 1 + views.length;
-  for (let d = 0; d < nd; d++) m[p++] = shape[d];
-  for (const v of views) for (let d = 0; d < nd; d++) m[p++] = v.strides[d];
-  return m;
+/** Runs a packed call in the addon: each array from its range's start (offsets in meta count from there). */
+function runIn(addon: Addon, c: PackedCall): boolean {
+  const arrays = c.arrays.map((a) => (a === null ? null : a.start === 0 ? a.data : a.data.subarray(a.start, a.end)));
+  return statusOk(addon.call(c.meta, ...arrays), c.kernel);
 }
 
-function convMeta(g: Conv2dGeom): Float64Array {
-  return Float64Array.of(g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups);
-}
-
-function poolMeta(g: Pool2dGeom): Float64Array {
-  return Float64Array.of(g.planes, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.countIncludePad ? 1 : 0);
-}
-
-const NO_ARGMAX = new Int32Array(0);
-
-/** The kernel table over a loaded addon; each kernel falls back to ref when the addon declines. */
-function nativeKernels(addon: Addon): Partial<Kernels> {
-  return {
-    unary(op, x, out) {
-      const code = UNARY[op];
-      if (code === undefined || x.shape.length > MAX_DIMS || !addon.unary(code, viewsMeta(x.shape, [x]), x.data, out)) {
-        refKernels.unary(op, x, out);
-      }
-    },
-    binary(op, a, b, out) {
-      if (a.shape.length > MAX_DIMS || !addon.binary(BINARY[op], viewsMeta(a.shape, [a, b]), a.data, b.data, out)) {
-        refKernels.binary(op, a, b, out);
-      }
-    },
-    where(cond, a, b, out) {
-      if (cond.shape.length > MAX_DIMS || !addon.where(viewsMeta(cond.shape, [cond, a, b]), cond.data, a.data, b.data, out)) {
-        refKernels.where(cond, a, b, out);
-      }
-    },
-    reduce(op, x, outer, n, inner, out) {
-      if (!addon.reduce(REDUCE[op], Float64Array.of(outer, n, inner), x, out)) refKernels.reduce(op, x, outer, n, inner, out);
-    },
-    gemm(g: GemmArgs) {
-      const meta = Float64Array.of(g.batch, g.m, g.n, g.k, g.aRowStride, g.aColStride, g.bRowStride, g.bColStride);
-      if (!addon.gemm(meta, g.a, Float64Array.from(g.aOffsets), g.b, Float64Array.from(g.bOffsets), g.out)) refKernels.gemm(g);
-    },
-    conv2d(x, w, g, out) {
-      if (!addon.conv(0, convMeta(g), x, w, out)) refKernels.conv2d(x, w, g, out);
-    },
-    conv2dBackwardInput(dy, w, g, dx) {
-      if (!addon.conv(1, convMeta(g), dy, w, dx)) refKernels.conv2dBackwardInput(dy, w, g, dx);
-    },
-    conv2dBackwardWeight(dy, x, g, dw) {
-      if (!addon.conv(2, convMeta(g), dy, x, dw)) refKernels.conv2dBackwardWeight(dy, x, g, dw);
-    },
-    maxPool2d(x, g, out, argmax) {
-      if (!addon.pool(0, poolMeta(g), x, argmax, out)) refKernels.maxPool2d(x, g, out, argmax);
-    },
-    maxPool2dBackward(dy, argmax, g, dx) {
-      if (!addon.pool(1, poolMeta(g), dy, argmax, dx)) refKernels.maxPool2dBackward(dy, argmax, g, dx);
-    },
-    avgPool2d(x, g, out) {
-      if (!addon.pool(2, poolMeta(g), x, NO_ARGMAX, out)) refKernels.avgPool2d(x, g, out);
-    },
-    avgPool2dBackward(dy, g, dx) {
-      if (!addon.pool(3, poolMeta(g), dy, NO_ARGMAX, dx)) refKernels.avgPool2dBackward(dy, g, dx);
-    },
-    bnStats(x, outer, c, inner, mean, varOut) {
-      if (!addon.bnStats(Float64Array.of(outer, c, inner), x, mean, varOut)) refKernels.bnStats(x, outer, c, inner, mean, varOut);
-    },
-    channelAffine(x, outer, c, inner, scale, shift, out) {
-      if (!addon.channelAffine(Float64Array.of(outer, c, inner), x, scale, shift, out)) refKernels.channelAffine(x, outer, c, inner, scale, shift, out);
-    },
-    bnBackward(g, x, outer, c, inner, mean, invstd, weight, dx, sumG, sumGX) {
-      const meta = Float64Array.of(outer, c, inner, weight ? 1 : 0);
-      if (!addon.bnBackward(meta, g, x, mean, invstd, weight ?? invstd, dx, sumG, sumGX)) {
-        refKernels.bnBackward(g, x, outer, c, inner, mean, invstd, weight, dx, sumG, sumGX);
-      }
-    },
-  };
-}
-
-/** The package root: the nearest folder above this module that holds native/binding.gyp. */
-function packageRoot(): string | null {
+/** The addon's folder in the package (this folder, under src/): the nearest one above this module with binding.gyp. */
+function addonDir(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'native', 'binding.gyp'))) return dir;
+    const cand = join(dir, 'src', 'backend', 'native');
+    if (existsSync(join(cand, 'binding.gyp'))) return cand;
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;
@@ -147,7 +59,7 @@ export function threadsFromEnv(env: string | undefined): number {
 }
 
 /**
- * PFS_MALLOC_TUNING, which native/addon.c reads when it loads: unset, empty or 1 → raise glibc
+ * PFS_MALLOC_TUNING, which addon.c reads when tuneMalloc() runs: unset, empty or 1 → raise glibc
  * malloc's thresholds (true), 0 → keep glibc's defaults (false); anything else is refused here,
  * before the addon loads (the C code alone would take any other value as "tune").
  */
@@ -155,7 +67,7 @@ export function mallocTuningFromEnv(env: string | undefined): boolean {
   if (env === undefined || env === '' || env === '1') return true;
   if (env === '0') return false;
   throw new RangeError(
-    `PFS_MALLOC_TUNING must be 1 (the native addon raises glibc malloc's thresholds, the default) or 0 (keep glibc's defaults), got ${JSON.stringify(env)}`,
+    `PFS_MALLOC_TUNING must be 1 (tuneMalloc(), which pfs calls, raises glibc malloc's thresholds; the default) or 0 (keep glibc's defaults), got ${JSON.stringify(env)}`,
   );
 }
 
@@ -172,22 +84,24 @@ let loaded: Addon | null = null;
 export function loadNativeBackend(): NativeLoad {
   const threads = threadsFromEnv(process.env.PFS_THREADS);
   mallocTuningFromEnv(process.env.PFS_MALLOC_TUNING);
-  const root = packageRoot();
-  if (!root) return { backend: null, reason: 'its sources (native/binding.gyp) are not in this installation' };
-  const file = join(root, 'native', 'build', 'Release', 'pfs_native.node');
+  const dir = addonDir();
+  if (!dir) return { backend: null, reason: 'its sources (src/backend/native/binding.gyp) are not in this installation' };
+  const file = join(dir, 'build', 'Release', 'pfs_native.node');
   if (!existsSync(file)) {
     return { backend: null, reason: 'not built: run `node scripts/build-native.mjs` (needs a C compiler and node-gyp)' };
   }
+  let addon: Addon;
   try {
-    loaded = createRequire(import.meta.url)(file) as Addon;
+    addon = createRequire(import.meta.url)(file) as Addon;
   } catch (e) {
     const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     return { backend: null, reason: `${file} failed to load: ${msg}` };
   }
-  loaded.setThreads(threads);
-  const build = loaded.buildInfo();
+  loaded = addon;
+  addon.setThreads(threads);
+  const build = addon.buildInfo();
   return {
-    backend: { name: 'native', priority: 20, kernels: nativeKernels(loaded) },
+    backend: { name: 'native', priority: 20, kernels: fastKernels((c) => runIn(addon, c)) },
     reason: `C kernels (${build}), ${threads} thread${threads === 1 ? '' : 's'}`,
     threads,
     build,
@@ -205,4 +119,21 @@ export function setNumThreads(n: number): void {
 /** The native kernels' thread count, or 1 when the addon is not loaded. */
 export function getNumThreads(): number {
   return loaded ? loaded.getThreads() : 1;
+}
+
+/**
+ * Makes glibc's malloc keep freed memory in the process (raised mmap and trim thresholds: a training
+ * step's large buffers are then reused instead of page-faulted in anew, a quarter of VGG's step at
+ * 32×32). It changes malloc for the whole process, so loading the library never does it: the `pfs`
+ * CLI calls this, and a program may. Nothing happens when PFS_MALLOC_TUNING=0 or malloc was tuned
+ * through the environment (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, GLIBC_TUNABLES), or off
+ * glibc. Returns what malloc now does, or null when the native addon is not loaded.
+ */
+export function tuneMalloc(): string | null {
+  return loaded ? loaded.tuneMalloc() : null;
+}
+
+/** How the loaded addon was built, and what malloc does (for `pfs info`); null when it is not loaded. */
+export function nativeBuildInfo(): string | null {
+  return loaded ? loaded.buildInfo() : null;
 }

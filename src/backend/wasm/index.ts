@@ -9,21 +9,20 @@
  * platform's part (node.ts for Node).
  *
  * Memory model: tensors are JavaScript typed arrays, outside the module's memory, so every kernel
- * call copies its operands into that memory (one block, reused from call to call by the module's
- * allocator), runs the kernel there, and copies the result out. The copies run at memory speed,
- * and even for one-pass kernels (elementwise, reductions) copies plus SIMD beat the reference loops
- * from a few hundred elements on; calls smaller than `minElements` stay in JavaScript. The kernels
- * without C versions (indexSelect, indexAdd, gather, scatterAdd) fall back to ref, and so does any
+ * call (packed by ../marshal.ts) copies its operands into that memory (one block, reused from call
+ * to call by the module's allocator), runs the kernel there (pfs_wasm_call), and copies the result
+ * out. The copies run at memory speed, and even for one-pass kernels (elementwise, reductions)
+ * copies plus SIMD beat the reference loops from a few hundred elements on; calls smaller than
+ * `minElements` stay in JavaScript. The kernels without C versions (indexSelect, indexAdd, gather, scatterAdd) fall back to ref, and so does any
  * call the C kernels decline (int32 arithmetic, mixed types, too little memory left in the module,
  * operands larger than `maxBlockBytes`, 2 GiB).
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import type { BinaryOp, Conv2dGeom, GemmArgs, Kernels, Pool2dGeom, ReduceOp, UnaryOp, View } from '../kernels.js';
-import { BINARY, MAX_DIMS, REDUCE, UNARY } from '../ccodes.js';
-import { refKernels } from '../ref/index.js';
+import type { Kernels } from '../kernels.js';
+import { fastKernels, MAX_THREADS, statusOk, type Operand, type PackedCall } from '../marshal.js';
 import type { Backend } from '../registry.js';
 
-/** The functions the module exports (src/backend/wasm/platform.c and exports.c); pointers are byte addresses. */
+/** The functions the module exports (src/backend/wasm/platform.c); pointers are byte addresses. */
 export interface WasmExports {
   /** The single-threaded build's own memory (the threaded build imports a shared one instead). */
   memory?: WebAssembly.Memory;
@@ -31,19 +30,8 @@ export interface WasmExports {
   __stack_pointer?: WebAssembly.Global;
   pfs_wasm_alloc(bytes: number): number;
   pfs_wasm_free(p: number): void;
-  pfs_wasm_gemm(f64: number, meta: number, a: number, aOffsets: number, b: number, bOffsets: number, out: number, nthreads: number): number;
-  pfs_wasm_conv(kind: number, f64: number, meta: number, p: number, q: number, out: number, nthreads: number): number;
-  pfs_wasm_pool(kind: number, f64: number, meta: number, input: number, argmax: number, out: number, nthreads: number): number;
-  pfs_wasm_unary(op: number, tx: number, tout: number, meta: number, x: number, out: number, nthreads: number): number;
-  pfs_wasm_binary(op: number, tin: number, tout: number, meta: number, a: number, b: number, out: number, nthreads: number): number;
-  pfs_wasm_where(t: number, meta: number, cond: number, a: number, b: number, out: number, nthreads: number): number;
-  pfs_wasm_reduce(op: number, tx: number, meta: number, x: number, out: number, nthreads: number): number;
-  pfs_wasm_bn_stats(t: number, meta: number, x: number, mean: number, varOut: number, nthreads: number): number;
-  pfs_wasm_channel_affine(t: number, meta: number, x: number, scale: number, shift: number, out: number, nthreads: number): number;
-  pfs_wasm_bn_backward(
-    t: number, meta: number, g: number, x: number, mean: number, invstd: number, weight: number,
-    dx: number, sumG: number, sumGX: number, nthreads: number,
-  ): number;
+  /** pfs_call (csrc/pfs.h): meta and a table of the arrays' addresses (0 for an unused one). */
+  pfs_wasm_call(meta: number, arrays: number, nthreads: number): number;
   pfs_wasm_workers_online(): number;
   /** Threaded build: the address of the count of workers online (an int32 to wait on). */
   pfs_wasm_online_address?(): number;
@@ -61,7 +49,6 @@ export interface WasmExports {
 export const SHARED_MEMORY = { initial: 32, maximum: 32768, shared: true } as const;
 /** Bytes of stack for each worker (the main instance's stack is 1 MiB, set at link time). */
 export const WORKER_STACK = 256 * 1024;
-export const MAX_THREADS = 64;
 
 /** The module's imports: the shared memory (threaded build), and Math.log / Math.pow, which the C code calls for log and pow. */
 export function wasmImports(memory?: WebAssembly.Memory): WebAssembly.Imports {
@@ -70,17 +57,10 @@ export function wasmImports(memory?: WebAssembly.Memory): WebAssembly.Imports {
   return { env };
 }
 
-// pfs.h's status codes
-const PFS_OK = 0;
-const PFS_UNSUPPORTED = 1;
-const PFS_ENOMEM = -1;
-
 type TypedArrayCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray };
 
-/** One piece of a call's block: `data[start, end)` copied in, or (out) the first `length` elements copied back. */
-export type Part = { data: TypedArray; start: number; end: number; out: boolean };
-const input = (data: TypedArray, start = 0, end = data.length): Part => ({ data, start, end, out: false });
-const output = (data: TypedArray, length: number): Part => ({ data, start: 0, end: length, out: true });
+/** One piece of a call's block: `data[start, end)` copied in, or (out) copied back. */
+export type Part = Operand;
 
 /**
  * A loaded module: its exports, its memory and its threads. `spawnWorkers(n)` (threaded build
@@ -151,6 +131,28 @@ export class WasmRuntime {
   }
 
   /**
+   * Runs a packed call (../marshal.ts) in the module: false, for ref to run instead, when it is
+   * smaller than `minElements` or the module declines it. The block holds meta, the table of the
+   * arrays' addresses that pfs_wasm_call reads, and the arrays.
+   */
+  call(c: PackedCall): boolean {
+    if (c.work < this.minElements) return false;
+    const nt = this.kernelThreads();
+    const table: Part = { data: new Int32Array(c.arrays.length), start: 0, end: c.arrays.length, out: false };
+    const parts: Part[] = [{ data: c.meta, start: 0, end: c.meta.length, out: false }, table];
+    for (const a of c.arrays) if (a !== null) parts.push(a);
+    return this.run(
+      parts,
+      ([pmeta, ptable, ...parrays]) => {
+        const t = new Int32Array(this.memory.buffer, ptable, c.arrays.length);
+        for (let i = 0, j = 0; i < c.arrays.length; i++) t[i] = c.arrays[i] === null ? 0 : parrays[j++];
+        return this.exports.pfs_wasm_call(pmeta, ptable, nt);
+      },
+      c.kernel,
+    );
+  }
+
+  /**
    * Copies the parts into one block of the module's memory (each 64-byte aligned), calls
    * fn(addresses), copies the outputs back and frees the block. Returns true when the kernel ran,
    * false when it declined or memory ran out (the caller then runs the reference kernel).
@@ -172,13 +174,11 @@ export class WasmRuntime {
         const p = parts[i];
         if (!p.out && p.end > p.start) view(buf, p.data, ptrs[i], p.end - p.start).set(p.data.subarray(p.start, p.end));
       }
-      const status = fn(ptrs);
-      if (status === PFS_UNSUPPORTED || status === PFS_ENOMEM) return false;
-      if (status !== PFS_OK) throw new Error(`pfs wasm ${what}: the kernel failed with status ${status}`);
+      if (!statusOk(fn(ptrs), what)) return false;
       buf = this.memory.buffer;
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i];
-        if (p.out && p.end > 0) p.data.set(view(buf, p.data, ptrs[i], p.end));
+        if (p.out && p.end > p.start) p.data.set(view(buf, p.data, ptrs[i], p.end - p.start), p.start);
       }
       return true;
     } finally {
@@ -192,277 +192,9 @@ function view(buf: ArrayBufferLike, like: TypedArray, ptr: number, length: numbe
   return new (like.constructor as TypedArrayCtor)(buf, ptr, length);
 }
 
-/** pfs.h's pfs_dtype code of an array: 0 float32, 1 float64, 2 int32, 3 uint8 (bool). */
-function dtypeCode(a: TypedArray): number {
-  return a instanceof Float32Array ? 0 : a instanceof Float64Array ? 1 : a instanceof Int32Array ? 2 : 3;
-}
-const isFloat = (code: number): boolean => code <= 1;
-
-
-/** 0 when every array is Float32Array, 1 when every one is Float64Array, −1 otherwise (left to ref). */
-function floatType(...arrays: TypedArray[]): number {
-  if (arrays.every((a) => a instanceof Float32Array)) return 0;
-  if (arrays.every((a) => a instanceof Float64Array)) return 1;
-  return -1;
-}
-
-function fail(fn: string, what: string): never {
-  throw new RangeError(`pfs wasm ${fn}: ${what}`);
-}
-
-/**
- * The element range [start, end) of `data` that a batch of (rows × cols) strided matrices reads,
- * each starting at one of `offsets`; throws when it reaches outside the array.
- */
-function matrixSpan(fn: string, data: TypedArray, offsets: readonly number[], rows: number, cols: number, rs: number, cs: number): { start: number; end: number } {
-  if (offsets.length === 0 || rows === 0 || cols === 0) return { start: 0, end: 0 };
-  const lo = Math.min(0, (rows - 1) * rs) + Math.min(0, (cols - 1) * cs);
-  const hi = Math.max(0, (rows - 1) * rs) + Math.max(0, (cols - 1) * cs);
-  let start = Infinity;
-  let end = -Infinity;
-  for (const o of offsets) {
-    if (!Number.isInteger(o)) fail(fn, `offset ${o} is not a whole number`);
-    start = Math.min(start, o + lo);
-    end = Math.max(end, o + hi + 1);
-  }
-  if (start < 0 || end > data.length) {
-    fail(fn, `an operand reaches outside its array (elements ${start} to ${end - 1} of an array of ${data.length})`);
-  }
-  return { start, end };
-}
-
-function needLength(fn: string, name: string, a: TypedArray, need: number): void {
-  if (a.length < need) fail(fn, `${name} has ${a.length} elements, the geometry needs ${need}`);
-}
-
-function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (let d = 0; d < shape.length; d++) n *= shape[d];
-  return n;
-}
-
-/** The element range [start, end) of v.data that view v reads; throws when it reaches outside the array. */
-function viewSpan(fn: string, v: View): { start: number; end: number } {
-  let start = v.offset;
-  let end = v.offset + 1;
-  for (let d = 0; d < v.shape.length; d++) {
-    if (v.shape[d] === 0) return { start: 0, end: 0 }; // nothing is read
-    const span = (v.shape[d] - 1) * v.strides[d];
-    if (span < 0) start += span;
-    else end += span;
-  }
-  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > v.data.length) {
-    fail(fn, `an operand reaches outside its array (elements ${start} to ${end - 1} of an array of ${v.data.length})`);
-  }
-  return { start, end };
-}
-
-/**
- * The parts and meta of an elementwise call over views of one shape: each view's span copied in, and
- * meta = [ndim, offsets within the copies, shape, strides of each view] (as pfs_wasm_unary etc. read it).
- */
-function viewParts(views: readonly View[], spans: readonly { start: number; end: number }[]): Part[] {
-  // plain loops: this runs on every elementwise call, where a few microseconds matter
-  const shape = views[0].shape;
-  const nd = shape.length;
-  const nv = views.length;
-  const meta = new Float64Array(1 + nv + nd * (nv + 1));
-  meta[0] = nd;
-  for (let d = 0; d < nd; d++) meta[1 + nv + d] = shape[d];
-  const parts: Part[] = [input(meta)];
-  for (let v = 0; v < nv; v++) {
-    meta[1 + v] = views[v].offset - spans[v].start;
-    for (let d = 0; d < nd; d++) meta[1 + nv + nd * (v + 1) + d] = views[v].strides[d];
-    parts.push(input(views[v].data, spans[v].start, spans[v].end));
-  }
-  return parts;
-}
-
-const convMeta = (g: Conv2dGeom): Float64Array =>
-  Float64Array.of(g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups);
-const poolMeta = (g: Pool2dGeom): Float64Array =>
-  Float64Array.of(g.planes, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.countIncludePad ? 1 : 0);
-
-/** The kernel table over a loaded module. */
+/** The kernel table over a loaded module: every call smaller than `minElements` stays in ref. */
 export function wasmKernels(rt: WasmRuntime): Partial<Kernels> {
-  const ex = rt.exports;
-
-  function gemm(g: GemmArgs): void {
-    const t = floatType(g.a, g.b, g.out);
-    const { batch, m, n, k } = g;
-    if (g.aOffsets.length < batch || g.bOffsets.length < batch) fail('gemm', `expected ${batch} offsets per operand, got ${g.aOffsets.length} and ${g.bOffsets.length}`);
-    const aOffsets = g.aOffsets.slice(0, batch);
-    const bOffsets = g.bOffsets.slice(0, batch);
-    needLength('gemm', 'out', g.out, batch * m * n);
-    const A = matrixSpan('gemm', g.a, aOffsets, m, k, g.aRowStride, g.aColStride);
-    const B = matrixSpan('gemm', g.b, bOffsets, k, n, g.bRowStride, g.bColStride);
-    if (t < 0 || batch * m * n * k < rt.minElements) return refKernels.gemm(g);
-    const meta = Float64Array.of(batch, m, n, k, g.aRowStride, g.aColStride, g.bRowStride, g.bColStride);
-    const ao = Float64Array.from(aOffsets, (o) => o - A.start);
-    const bo = Float64Array.from(bOffsets, (o) => o - B.start);
-    const parts = [input(meta), input(ao), input(bo), input(g.a, A.start, A.end), input(g.b, B.start, B.end), output(g.out, batch * m * n)];
-    const nt = rt.kernelThreads();
-    const ok = rt.run(parts, ([pm, pao, pbo, pa, pb, po]) => ex.pfs_wasm_gemm(t, pm, pa, pao, pb, pbo, po, nt), 'gemm');
-    if (!ok) refKernels.gemm(g);
-  }
-
-  /** kind 0: forward (p = x, q = w, out = y); 1: input gradient (p = dy, q = w, out = dx); 2: weight gradient (p = dy, q = x, out = dw). */
-  function conv(kind: number, p: TypedArray, q: TypedArray, g: Conv2dGeom, out: TypedArray): boolean {
-    const t = floatType(p, q, out);
-    if (t < 0) return false;
-    for (const [key, v] of Object.entries(g)) if (!Number.isInteger(v) || v < 0) fail('conv2d', `${key} must be a whole number ≥ 0, got ${v}`);
-    if (g.strideH < 1 || g.strideW < 1 || g.dilationH < 1 || g.dilationW < 1 || g.groups < 1 || g.c % g.groups || g.o % g.groups) {
-      fail('conv2d', `stride and dilation must be ≥ 1 and groups must divide C and O, got stride ${g.strideH},${g.strideW} dilation ${g.dilationH},${g.dilationW} groups ${g.groups} (C ${g.c}, O ${g.o})`);
-    }
-    const nx = g.n * g.c * g.h * g.w;
-    const nw = g.o * (g.c / g.groups) * g.kh * g.kw;
-    const ny = g.n * g.o * g.oh * g.ow;
-    const [np, nq, nout] = kind === 0 ? [nx, nw, ny] : kind === 1 ? [ny, nw, nx] : [ny, nx, nw];
-    needLength('conv2d', 'the first operand', p, np);
-    needLength('conv2d', 'the second operand', q, nq);
-    needLength('conv2d', 'the output', out, nout);
-    const nt = rt.kernelThreads();
-    return rt.run(
-      [input(convMeta(g)), input(p, 0, np), input(q, 0, nq), output(out, nout)],
-      ([pm, pp, pq, po]) => ex.pfs_wasm_conv(kind, t, pm, pp, pq, po, nt),
-      'conv2d',
-    );
-  }
-
-  /** kind 0: max forward; 1: max backward; 2: avg forward; 3: avg backward. */
-  function pool(kind: number, x: TypedArray, argmax: Int32Array | null, g: Pool2dGeom, out: TypedArray): boolean {
-    const t = floatType(x, out);
-    if (t < 0) return false;
-    for (const [key, v] of Object.entries(g)) {
-      if (key !== 'countIncludePad' && (!Number.isInteger(v) || (v as number) < 0)) fail('pool', `${key} must be a whole number ≥ 0, got ${v}`);
-    }
-    if (g.strideH < 1 || g.strideW < 1) fail('pool', `stride must be ≥ 1, got ${g.strideH},${g.strideW}`);
-    const nx = g.planes * g.h * g.w;
-    const ny = g.planes * g.oh * g.ow;
-    const backward = kind === 1 || kind === 3;
-    needLength('pool', 'the input', x, backward ? ny : nx);
-    needLength('pool', 'the output', out, backward ? nx : ny);
-    const am = argmax ?? new Int32Array(0);
-    if (argmax) needLength('pool', 'argmax', argmax, ny);
-    if (kind === 1) {
-      // the indices come from the forward pass; still, never write outside a plane
-      const cells = g.h * g.w;
-      for (let i = 0; i < ny; i++) if (!(am[i] >= 0 && am[i] < cells)) fail('pool', `argmax index ${am[i]} outside its plane of ${cells} cells`);
-    }
-    const parts = [input(poolMeta(g)), input(x, 0, backward ? ny : nx), kind === 1 ? input(am, 0, ny) : output(am, kind === 0 ? ny : 0), output(out, backward ? nx : ny)];
-    const nt = rt.kernelThreads();
-    return rt.run(parts, ([pm, px, pa, po]) => ex.pfs_wasm_pool(kind, t, pm, px, pa, po, nt), 'pool');
-  }
-
-  function unary(op: UnaryOp, x: View, out: TypedArray): void {
-    const code = UNARY[op];
-    const [tx, to] = [dtypeCode(x.data), dtypeCode(out)];
-    const ok = op === 'copy' ? tx === to || (isFloat(tx) && isFloat(to)) : tx === to && isFloat(tx);
-    const n = numel(x.shape);
-    const spans = [viewSpan('unary', x)];
-    if (code === undefined || !ok || x.shape.length > MAX_DIMS || n < rt.minElements) return refKernels.unary(op, x, out);
-    needLength('unary', 'the output', out, n);
-    const nt = rt.kernelThreads();
-    const done = rt.run([...viewParts([x], spans), output(out, n)], ([pm, px, po]) => ex.pfs_wasm_unary(code, tx, to, pm, px, po, nt), 'unary');
-    if (!done) refKernels.unary(op, x, out);
-  }
-
-  function binary(op: BinaryOp, a: View, b: View, out: TypedArray): void {
-    const [ta, tb, to] = [dtypeCode(a.data), dtypeCode(b.data), dtypeCode(out)];
-    const compare = BINARY[op] >= BINARY.eq;
-    const n = numel(a.shape);
-    const spans = [viewSpan('binary', a), viewSpan('binary', b)];
-    if (!isFloat(ta) || tb !== ta || to !== (compare ? 3 : ta) || a.shape.length > MAX_DIMS || n < rt.minElements) return refKernels.binary(op, a, b, out);
-    needLength('binary', 'the output', out, n);
-    const nt = rt.kernelThreads();
-    const done = rt.run([...viewParts([a, b], spans), output(out, n)], ([pm, pa, pb, po]) => ex.pfs_wasm_binary(BINARY[op], ta, to, pm, pa, pb, po, nt), 'binary');
-    if (!done) refKernels.binary(op, a, b, out);
-  }
-
-  function where(c: View, a: View, b: View, out: TypedArray): void {
-    const t = dtypeCode(out);
-    const n = numel(c.shape);
-    const spans = [viewSpan('where', c), viewSpan('where', a), viewSpan('where', b)];
-    if (dtypeCode(c.data) !== 3 || dtypeCode(a.data) !== t || dtypeCode(b.data) !== t || c.shape.length > MAX_DIMS || n < rt.minElements) return refKernels.where(c, a, b, out);
-    needLength('where', 'the output', out, n);
-    const nt = rt.kernelThreads();
-    const done = rt.run([...viewParts([c, a, b], spans), output(out, n)], ([pm, pc, pa, pb, po]) => ex.pfs_wasm_where(t, pm, pc, pa, pb, po, nt), 'where');
-    if (!done) refKernels.where(c, a, b, out);
-  }
-
-  function reduce(op: ReduceOp, x: TypedArray, outer: number, n: number, inner: number, out: TypedArray): void {
-    const tx = dtypeCode(x);
-    const to = op === 'argmax' || op === 'argmin' ? 2 : tx;
-    if (!isFloat(tx) || dtypeCode(out) !== to || outer * n * inner < rt.minElements) return refKernels.reduce(op, x, outer, n, inner, out);
-    needLength('reduce', 'the input', x, outer * n * inner);
-    needLength('reduce', 'the output', out, outer * inner);
-    const nt = rt.kernelThreads();
-    const parts = [input(Float64Array.of(outer, n, inner)), input(x, 0, outer * n * inner), output(out, outer * inner)];
-    const done = rt.run(parts, ([pm, px, po]) => ex.pfs_wasm_reduce(REDUCE[op], tx, pm, px, po, nt), 'reduce');
-    if (!done) refKernels.reduce(op, x, outer, n, inner, out);
-  }
-
-  /**
-   * A batch-norm call over (outer, c, inner) data: `big` arrays of outer·c·inner values, `small` ones
-   * of c, all of one float type; false (the caller runs ref) for other types and small calls.
-   */
-  function bn(what: string, outer: number, c: number, inner: number, big: TypedArray[], small: TypedArray[], outs: Set<TypedArray>, call: (t: number, nt: number, p: number[]) => number): boolean {
-    const t = dtypeCode(big[0]);
-    if (!isFloat(t) || [...big, ...small].some((a) => dtypeCode(a) !== t)) return false;
-    const n = outer * c * inner;
-    for (const a of big) needLength(what, 'an array', a, n);
-    for (const a of small) needLength(what, 'a per-channel array', a, c);
-    if (n < rt.minElements || outer * inner === 0) return false;
-    const part = (a: TypedArray, len: number) => (outs.has(a) ? output(a, len) : input(a, 0, len));
-    const parts = [input(Float64Array.of(outer, c, inner)), ...big.map((a) => part(a, n)), ...small.map((a) => part(a, c))];
-    const nt = rt.kernelThreads();
-    return rt.run(parts, (p) => call(t, nt, p), what);
-  }
-
-  return {
-    unary,
-    binary,
-    where,
-    reduce,
-    gemm,
-    bnStats(x, outer, c, inner, mean, varOut) {
-      const ok = bn('bnStats', outer, c, inner, [x], [mean, varOut], new Set([mean, varOut]), (t, nt, [pm, px, pmean, pvar]) =>
-        ex.pfs_wasm_bn_stats(t, pm, px, pmean, pvar, nt));
-      if (!ok) refKernels.bnStats(x, outer, c, inner, mean, varOut);
-    },
-    channelAffine(x, outer, c, inner, scale, shift, out) {
-      const ok = bn('channelAffine', outer, c, inner, [x, out], [scale, shift], new Set([out]), (t, nt, [pm, px, po, ps, pb]) =>
-        ex.pfs_wasm_channel_affine(t, pm, px, ps, pb, po, nt));
-      if (!ok) refKernels.channelAffine(x, outer, c, inner, scale, shift, out);
-    },
-    bnBackward(g, x, outer, c, inner, mean, invstd, weight, dx, sumG, sumGX) {
-      const small = weight ? [mean, invstd, sumG, sumGX, weight] : [mean, invstd, sumG, sumGX];
-      const ok = bn('bnBackward', outer, c, inner, [g, x, dx], small, new Set([dx, sumG, sumGX]), (t, nt, [pm, pg, px, pdx, pmean, pr, psg, psgx, pw]) =>
-        ex.pfs_wasm_bn_backward(t, pm, pg, px, pmean, pr, weight ? pw : 0, pdx, psg, psgx, nt));
-      if (!ok) refKernels.bnBackward(g, x, outer, c, inner, mean, invstd, weight, dx, sumG, sumGX);
-    },
-    conv2d(x, w, g, out) {
-      if (!conv(0, x, w, g, out)) refKernels.conv2d(x, w, g, out);
-    },
-    conv2dBackwardInput(dy, w, g, dx) {
-      if (!conv(1, dy, w, g, dx)) refKernels.conv2dBackwardInput(dy, w, g, dx);
-    },
-    conv2dBackwardWeight(dy, x, g, dw) {
-      if (!conv(2, dy, x, g, dw)) refKernels.conv2dBackwardWeight(dy, x, g, dw);
-    },
-    maxPool2d(x, g, out, argmax) {
-      if (!pool(0, x, argmax, g, out)) refKernels.maxPool2d(x, g, out, argmax);
-    },
-    maxPool2dBackward(dy, argmax, g, dx) {
-      if (!pool(1, dy, argmax, g, dx)) refKernels.maxPool2dBackward(dy, argmax, g, dx);
-    },
-    avgPool2d(x, g, out) {
-      if (!pool(2, x, null, g, out)) refKernels.avgPool2d(x, g, out);
-    },
-    avgPool2dBackward(dy, g, dx) {
-      if (!pool(3, dy, null, g, dx)) refKernels.avgPool2dBackward(dy, g, dx);
-    },
-  };
+  return fastKernels((c) => rt.call(c));
 }
 
 /**

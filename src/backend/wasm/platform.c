@@ -1,6 +1,7 @@
 /*
  * The platform hooks of src/backend/csrc/pfs.h for WebAssembly: a memory allocator over the
- * module's linear memory, and pfs_parallel over worker threads that share that memory.
+ * module's linear memory, and pfs_parallel over worker threads that share that memory; and the
+ * module's exports: pfs_wasm_call (every kernel), the allocator, and the worker threads' loop.
  *
  * Built twice by scripts/build-wasm.mjs: single-threaded (pfs.wasm) and with the atomics feature
  * and a shared memory (pfs-threads.wasm, `__wasm_atomics__` defined). In the threaded build each
@@ -96,6 +97,12 @@ void pfs_free(void *p) {
   *(void **)block = free_list[c];
   free_list[c] = (void *)block;
   unlock(&alloc_lock);
+}
+
+/* The one kernel entry point: a call packed by src/backend/marshal.ts, its arrays copied into this
+ * memory (`arrays` holds their addresses, 0 for an unused one); see pfs_call in pfs.h. */
+EXPORT(pfs_wasm_call) int pfs_wasm_call(const double *meta, void *const *arrays, int nthreads) {
+  return pfs_call(meta, arrays, nthreads);
 }
 
 /* JavaScript's allocator for the operands it copies in (0 when memory is exhausted). */

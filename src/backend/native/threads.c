@@ -14,9 +14,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "../src/backend/csrc/pfs.h"
+#include "../csrc/pfs.h"
 
-#define PFS_MAX_WORKERS 63
+#define PFS_MAX_WORKERS (PFS_MAX_THREADS - 1)
 /* How many polls a worker makes before it sleeps (about 100 µs: a pause is some 25 ns on x86). */
 #define SPIN_POLLS 4000
 

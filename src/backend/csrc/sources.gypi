@@ -1,0 +1,3 @@
+{
+  "sources": ["gemm.c", "conv.c", "pool.c", "elementwise.c", "norm.c", "call.c"]
+}
