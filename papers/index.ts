@@ -1,11 +1,20 @@
-/** The zoo: every paper the `pfs` command can train. */
+/** The zoo: every paper the `pfs` command can train, each defined once in its own folder; `pfs list`,
+ * `pfs summary` and the vision tools derive what they need from this list. */
 import type { Paper } from './paper.js';
+import { alexnetPaper } from './alexnet/train.js';
+import { googlenetPaper } from './googlenet/train.js';
 import { lenetBNPaper, lenetPaper } from './lenet/train.js';
+import { ninPaper } from './nin/train.js';
 import { optimizersPaper } from './optimizers/train.js';
+import { regnetPaper } from './regnet/train.js';
+import { resnetPaper } from './resnet/train.js';
 import { LM_PAPERS } from './rnn/train.js';
-import { VISION_PAPERS } from './vision/papers.js';
+import { vggPaper } from './vgg/train.js';
 
-export const PAPERS: readonly Paper[] = [lenetPaper, lenetBNPaper, optimizersPaper, ...VISION_PAPERS, ...LM_PAPERS] as unknown as Paper[];
+/** In the book's order: LeNet, the optimisers, the modern convnets, the recurrent language models. */
+export const PAPERS: readonly Paper[] = [
+  lenetPaper, lenetBNPaper, optimizersPaper, alexnetPaper, vggPaper, ninPaper, googlenetPaper, resnetPaper, regnetPaper, ...LM_PAPERS,
+];
 
 export function findPaper(name: string): Paper {
   const p = PAPERS.find((x) => x.name === name);

@@ -2,6 +2,9 @@
  * What a paper in the zoo provides to the `pfs` command. A paper is plain code (model.ts, config.ts,
  * train.ts in papers/<name>/); this interface is only how the CLI finds and runs it.
  */
+import type { Classifier } from '../src/train/loop.js';
+import type { TextStream } from '../src/train/progress.js';
+import type { NetOptions } from './vision/common.js';
 
 /** A preset: typed defaults, every value a number, string or boolean, overridable by `--key value`. */
 export type Config = Record<string, number | string | boolean>;
@@ -48,8 +51,8 @@ export interface RunContext {
   /** Resume from the last checkpoint in outDir. */
   resume: boolean;
   quiet: boolean;
-  /** Progress and log stream (stderr by default). */
-  log: NodeJS.WritableStream;
+  /** Progress and log stream (process.stderr in `pfs`; a terminal gets a live progress line). */
+  log: TextStream;
 }
 
 export interface RunResult {
@@ -61,11 +64,22 @@ export interface RunResult {
   files: string[];
 }
 
+/** The network a paper trains: how to build it (`pfs summary` and the tools build it from here). */
+export interface NetSpec {
+  /** What the net is, in a few words. */
+  title: string;
+  build(opts: NetOptions): Classifier;
+  /** Input height = width in d2l's Fashion-MNIST setup. */
+  d2lSize: number;
+}
+
 export interface Paper<C extends Config = Config> {
   name: string;
   title: string;
   /** The papers it reproduces (authors, year). */
   cites: string;
+  /** The image classifier it trains, where it trains one. */
+  net?: NetSpec;
   /** Where the reproduction stands, in one line (what ran, what met its target); see the paper's README. */
   status?: string;
   defaultPreset: string;

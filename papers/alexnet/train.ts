@@ -6,10 +6,10 @@
  *        the book's constant 0.01, with which a whole epoch at that size stays at chance.
  *   (papers/vision/README.md says how the cpu presets were sized.)
  */
-import { findVisionNet } from '../vision/nets.js';
 import { visionPaper } from '../vision/train.js';
+import { alexnet } from './model.js';
 
-export const alexnetPaper = visionPaper(findVisionNet('alexnet'), {
+export const alexnetPaper = visionPaper({ name: 'alexnet', title: 'AlexNet', build: alexnet, d2lSize: 224 }, {
   cites: 'Krizhevsky, Sutskever & Hinton 2012',
   status: "cpu preset run: test acc 0.881 (target 0.88 met in 25.9 min with 2 threads; the book's lr 0.01 gave 0.753); d2l preset not run; see papers/alexnet/README.md",
   presets: {

@@ -5,10 +5,10 @@
  *        the lr annealed from 0.1 to 0 (cosine, per step) instead of the book's constant 0.1.
  *   (papers/vision/README.md says how the cpu presets were sized.)
  */
-import { findVisionNet } from '../vision/nets.js';
 import { visionPaper } from '../vision/train.js';
+import { googlenet } from './model.js';
 
-export const googlenetPaper = visionPaper(findVisionNet('googlenet'), {
+export const googlenetPaper = visionPaper({ name: 'googlenet', title: 'GoogLeNet', build: googlenet, d2lSize: 96 }, {
   cites: 'Szegedy et al. 2015',
   status: 'cpu preset run at the current code (61beacd): test acc 0.8803 at seed 0 (target 0.88 met, by a hair) in 24.9 min with 2 threads, 0.8809 at seed 1; other summation orders gave 0.8828 and 0.8765 at seed 0; d2l preset not run; see papers/googlenet/README.md',
   presets: {

@@ -14,8 +14,7 @@ import { CURVES_FILE, trainEpochs } from '../../src/train/runner.js';
 import type { Paper, RunContext, Schema } from '../paper.js';
 import { lenet, lenetBN, xavierInit } from './model.js';
 
-export interface LeNetConfig {
-  [k: string]: number | string | boolean;
+export type LeNetConfig = {
   lr: number;
   batch_size: number;
   epochs: number;
@@ -23,7 +22,7 @@ export interface LeNetConfig {
   train_limit: number;
   /** Evaluate on the first N test images only (0: all 10,000). */
   test_limit: number;
-}
+};
 
 const schema: Schema<LeNetConfig> = {
   lr: { type: 'float', min: 0, help: 'SGD learning rate' },
@@ -81,6 +80,8 @@ export const lenetPaper: Paper<LeNetConfig> = {
   name: 'lenet',
   title: 'LeNet-5 on Fashion-MNIST',
   cites: 'LeCun et al. 1998',
+  // its dense layers fix the input at 28×28
+  net: { title: 'LeNet-5', build: (o) => lenet(o.generator), d2lSize: 28 },
   status: 'd2l preset over seeds 0–3 (7412ea8): mean test acc 0.7952 (0.758–0.817), target mean ≥ 0.78 met; see papers/lenet/README.md',
   defaultPreset: 'd2l',
   schema,
@@ -101,6 +102,7 @@ export const lenetBNPaper: Paper<LeNetConfig> = {
   name: 'lenet-bn',
   title: 'LeNet with batch normalisation on Fashion-MNIST',
   cites: 'LeCun et al. 1998; Ioffe & Szegedy 2015',
+  net: { title: 'LeNet with batch normalisation', build: (o) => lenetBN(o.generator), d2lSize: 28 },
   status: 'd2l preset over seeds 0–3 (7412ea8): mean test acc 0.8175 (0.757–0.875), PyTorch from the same starts 0.8174: target met; see papers/lenet/README.md',
   defaultPreset: 'd2l',
   schema,

@@ -5,10 +5,10 @@
  *        the lr annealed from 0.1 to 0 (cosine, per step) instead of the book's constant 0.1.
  *   (papers/vision/README.md says how the cpu presets were sized.)
  */
-import { findVisionNet } from '../vision/nets.js';
 import { visionPaper } from '../vision/train.js';
+import { nin } from './model.js';
 
-export const ninPaper = visionPaper(findVisionNet('nin'), {
+export const ninPaper = visionPaper({ name: 'nin', title: 'Network in Network', build: nin, d2lSize: 224 }, {
   cites: 'Lin, Chen & Yan 2013',
   status: 'cpu preset (9 epochs, lr 0.1 annealed) run: test acc 0.641 (target 0.85 missed, 29.1 min with 2 threads: some class scores, 0 for every image at init, never come back; PyTorch reaches 0.85 in 2 of 16 runs of this budget, 1 of 4 at three times the epochs, and the book\'s own setup in 2 of 4); d2l preset not run; see papers/nin/README.md',
   presets: {

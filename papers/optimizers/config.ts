@@ -4,8 +4,7 @@
  */
 import type { Preset, Schema, Target } from '../paper.js';
 
-export interface OptimizersConfig {
-  [k: string]: number | string | boolean;
+export type OptimizersConfig = {
   /** Which experiment to run: '1', '2', '3' or 'all'. */
   experiment: string;
   exp3_epochs: number;
@@ -20,7 +19,7 @@ export interface OptimizersConfig {
   exp3_lr_rmsprop: number;
   exp3_lr_adadelta: number;
   exp3_lr_adam: number;
-}
+};
 
 export const EXPERIMENTS = ['1', '2', '3', 'all'] as const;
 

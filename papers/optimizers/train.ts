@@ -12,7 +12,6 @@ import { loadAirfoil, loadFashionMnist } from '../../src/data/load.js';
 import type { ImageSet } from '../../src/data/fashion-mnist.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { contourSvg, lineSvg } from '../../src/train/plot.js';
-import type { TextStream } from '../../src/train/progress.js';
 import type { Paper, RunContext, RunResult } from '../paper.js';
 import { OptimizersConfig, presets, schema } from './config.js';
 import { EXP1_RUNS, Exp1Result, experiment1, f2d, STEPS } from './exp1-2d.js';
@@ -174,7 +173,7 @@ async function train(config: OptimizersConfig, ctx: RunContext): Promise<RunResu
     const results = await experiment3(
       { train, test },
       exp3RunsOf(config),
-      { epochs: config.exp3_epochs, batchSize: config.exp3_batch_size, seed: ctx.seed, quiet: ctx.quiet, log: ctx.log as unknown as TextStream },
+      { epochs: config.exp3_epochs, batchSize: config.exp3_batch_size, seed: ctx.seed, quiet: ctx.quiet, log: ctx.log },
     );
     for (const r of results) {
       const last = r.history[r.history.length - 1];

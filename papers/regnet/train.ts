@@ -5,10 +5,10 @@
  *        the lr annealed from 0.05 to 0 (cosine, per step) instead of the book's constant 0.05.
  *   (papers/vision/README.md says how the cpu presets were sized.)
  */
-import { findVisionNet } from '../vision/nets.js';
 import { visionPaper } from '../vision/train.js';
+import { regnetx32 } from './model.js';
 
-export const regnetPaper = visionPaper(findVisionNet('regnet'), {
+export const regnetPaper = visionPaper({ name: 'regnet', title: 'RegNetX-32 (AnyNet)', build: regnetx32, d2lSize: 96 }, {
   cites: 'Radosavovic, Kosaraju, Girshick, He & Dollár 2020',
   status: "cpu preset run (15 epochs, lr annealed): test acc 0.895 (target 0.88 met) in 18.3 min with 2 threads; the book's constant lr gave 0.890, swinging; d2l preset not run; see papers/regnet/README.md",
   presets: {

@@ -5,10 +5,10 @@
  *        the lr annealed from 0.05 to 0 (cosine, per step) instead of the book's constant 0.05.
  *   (papers/vision/README.md says how the cpu presets were sized.)
  */
-import { findVisionNet } from '../vision/nets.js';
 import { visionPaper } from '../vision/train.js';
+import { resnet18 } from './model.js';
 
-export const resnetPaper = visionPaper(findVisionNet('resnet'), {
+export const resnetPaper = visionPaper({ name: 'resnet', title: 'ResNet-18', build: resnet18, d2lSize: 96 }, {
   cites: 'He, Zhang, Ren & Sun 2016',
   status: "cpu preset run (10 epochs, lr annealed): test acc 0.910 (target 0.88 met) in 24.6 min with 2 threads; the book's constant lr gave 0.845; d2l preset not run; see papers/resnet/README.md",
   presets: {

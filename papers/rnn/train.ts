@@ -23,7 +23,7 @@ import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/rng.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { CHECKPOINT_FILE } from '../../src/train/checkpoint.js';
-import type { Training } from '../../src/train/loop.js';
+import type { EpochRecord, Training } from '../../src/train/loop.js';
 import { lineSvg } from '../../src/train/plot.js';
 import { CURVES_FILE, trainEpochs } from '../../src/train/runner.js';
 import type { Paper, Preset, RunContext, RunResult, Schema } from '../paper.js';
@@ -32,8 +32,7 @@ import { Batch, Partitioning, seqDataIter, seqDataIterSequential, splitCorpus } 
 import { detachState, LM_SPECS, LMName, RNNLM } from './model.js';
 import { loadLanguageModel, predict, SavedModel } from './sample.js';
 
-export interface LMConfig {
-  [k: string]: number | string | boolean;
+export type LMConfig = {
   hidden: number;
   layers: number;
   lr: number;
@@ -46,7 +45,7 @@ export interface LMConfig {
   max_tokens: number;
   val_fraction: number;
   eval_every: number;
-}
+};
 
 const schema: Schema<LMConfig> = {
   hidden: { type: 'int', min: 1, help: 'hidden units per layer and direction (H)' },
@@ -64,8 +63,7 @@ const schema: Schema<LMConfig> = {
 };
 
 /** One epoch's numbers. */
-export interface LMEpochRecord {
-  [k: string]: number;
+export interface LMEpochRecord extends EpochRecord {
   epoch: number;
   /** exp(mean training loss over the epoch's batches), as d2l prints. */
   train_ppl: number;

@@ -5,10 +5,10 @@
  *        the 1×1 map left at that size (128 → 4096).
  *   (papers/vision/README.md says how the cpu presets were sized.)
  */
-import { findVisionNet } from '../vision/nets.js';
 import { visionPaper } from '../vision/train.js';
+import { vgg11Small } from './model.js';
 
-export const vggPaper = visionPaper(findVisionNet('vgg'), {
+export const vggPaper = visionPaper({ name: 'vgg', title: 'VGG-11 with channels ÷ 4', build: vgg11Small, d2lSize: 224 }, {
   cites: 'Simonyan & Zisserman 2014',
   status: 'cpu preset (13 epochs) run: test acc 0.881 (target 0.88 met, 24.0 min with 2 threads); d2l preset not run; see papers/vgg/README.md',
   presets: {

@@ -3,24 +3,13 @@
  * them) for one input image of N×N; `pfs summary` (cli/summary.ts) prints them.
  */
 import { formatSummary, layerSummary } from '../../src/nn/summary.js';
-import type { Classifier } from '../../src/train/loop.js';
-import { lenet, lenetBN } from '../lenet/model.js';
-import type { NetOptions } from './common.js';
-import { VISION_NETS } from './nets.js';
+import { PAPERS } from '../index.js';
+import type { NetSpec } from '../paper.js';
 
-export interface Summarisable {
-  name: string;
-  title: string;
-  build(opts: NetOptions): Classifier;
-  d2lSize: number;
-}
+export type Summarisable = NetSpec & { name: string };
 
-/** Every net `pfs summary` knows: the vision nets, and LeNet (whose dense layers fix its input at 28×28). */
-export const SUMMARY_NETS: readonly Summarisable[] = [
-  { name: 'lenet', title: 'LeNet-5', build: (o) => lenet(o.generator), d2lSize: 28 },
-  { name: 'lenet-bn', title: 'LeNet with batch normalisation', build: (o) => lenetBN(o.generator), d2lSize: 28 },
-  ...VISION_NETS,
-];
+/** Every net `pfs summary` knows: those of the papers that train an image classifier. */
+export const SUMMARY_NETS: readonly Summarisable[] = PAPERS.flatMap((p) => (p.net ? [{ name: p.name, ...p.net }] : []));
 
 /** The net `pfs summary` knows by `name`; an unknown name is refused with the list. */
 export function summaryNet(name: string): Summarisable {

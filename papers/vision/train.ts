@@ -23,9 +23,9 @@ import { CURVES_FILE, trainEpochs } from '../../src/train/runner.js';
 import { xavierInit } from '../lenet/model.js';
 import type { Paper, Preset, RunContext, RunResult, Schema } from '../paper.js';
 import type { VisionNet } from './nets.js';
+import type { VisionPaper } from './papers.js';
 
-export interface VisionConfig {
-  [k: string]: number | string | boolean;
+export type VisionConfig = {
   /** Input height = width: the 28×28 images are resized to it. */
   size: number;
   lr: number;
@@ -37,7 +37,7 @@ export interface VisionConfig {
   train_limit: number;
   /** Evaluate on the first N test images only (0: all 10,000). */
   test_limit: number;
-}
+};
 
 export const visionSchema: Schema<VisionConfig> = {
   size: { type: 'int', min: 1, max: 1024, help: 'input height = width; the images are resized to it' },
@@ -153,9 +153,11 @@ export async function evaluateVision(net: VisionNet, config: VisionConfig, check
 }
 
 /** A vision paper for `pfs`: its net, citation and presets; training and evaluation are shared. */
-export function visionPaper(net: VisionNet, info: { cites: string; presets: Record<string, Preset<VisionConfig>>; defaultPreset?: string; status?: string }): Paper<VisionConfig> {
+export function visionPaper(net: VisionNet, info: { cites: string; presets: Record<string, Preset<VisionConfig>>; defaultPreset?: string; status?: string }): VisionPaper {
+  const { name, ...spec } = net;
   return {
-    name: net.name,
+    name,
+    net: spec,
     title: `${net.title} on Fashion-MNIST`,
     cites: info.cites,
     defaultPreset: info.defaultPreset ?? 'cpu',

@@ -87,7 +87,7 @@ export interface RunRequest {
   dataDir?: string;
   resume: boolean;
   quiet: boolean;
-  log: NodeJS.WritableStream;
+  log: TextStream;
   /**
    * The commit and machine the run's code came from, taken when the process started (default: now).
    * A checkout can move while a long run goes on; the code that runs is the code loaded at the start.
@@ -259,7 +259,7 @@ export async function trainEpochs<B, R extends EpochRecord>(ctx: RunContext, c: 
     c.resumed?.(history);
   }
   const before = history.length;
-  const progress = new Progress({ epochs: c.training.epochs, quiet: ctx.quiet, stream: ctx.log as TextStream, logEvery: c.logEvery });
+  const progress = new Progress({ epochs: c.training.epochs, quiet: ctx.quiet, stream: ctx.log, logEvery: c.logEvery });
   try {
     history = await fit(c.training, {
       progress, history,
