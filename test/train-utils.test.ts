@@ -13,7 +13,8 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { backendInfo } from '../src/backend/registry.js';
 import { Progress, TextStream } from '../src/train/progress.js';
 import { contourLines, contourSvg, lineSvg } from '../src/train/plot.js';
-import { accuracy, correctCount, perplexity, RunningMean, Timer } from '../src/train/metrics.js';
+import { accuracy, correctCount, perplexity, RunningMean, TensorSums, Timer } from '../src/train/metrics.js';
+import { fit, Training } from '../src/train/loop.js';
 import { buildResult, libraryVersion, ResultInput, RunInfo, writeResult } from '../src/train/result.js';
 import { gitCommit, packageRoot, runInfo } from '../src/train/provenance.js';
 
@@ -531,4 +532,54 @@ test('writeResult: result.json written atomically with version, commit, machine 
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('fit reads its sums back once per drawn line and once per epoch, never per step; the epoch record from the sums', async () => {
+  // a Training whose steps return fixed losses: 50 steps of loss 0.5 + 0.01·i over 4 samples each
+  const steps = 50;
+  const training: Training<number> = {
+    epochs: 2,
+    batches: () => Array.from({ length: steps }, (_, i) => i),
+    step: (i) => ({ loss: Tensor.from([0.5 + 0.01 * i]).reshape([]), count: 4, sums: { correct: Tensor.from([i % 2], { dtype: 'int32' }).reshape([]) } }),
+    endEpoch: (t) => ({ record: { epoch: t.epoch, loss: t.loss, correct: t.sums.correct, n: t.count, steps: t.steps }, shown: {} }),
+  };
+  const item = Tensor.prototype.item;
+  let reads = 0;
+  Tensor.prototype.item = function (this: Tensor) {
+    reads++;
+    return item.call(this);
+  };
+  try {
+    const history = await fit(training, { progress: new Progress({ epochs: 2, quiet: true }) });
+    assert.equal(reads, 2 * 2, 'two sums read once at the end of each of the two epochs');
+    const mean = Array.from({ length: steps }, (_, i) => 0.5 + 0.01 * i).reduce((a, b) => a + Math.fround(b), 0) / steps;
+    assert.deepEqual(history.map((r) => [r.epoch, r.correct, r.n, r.steps]), [[1, 25, 200, 50], [2, 25, 200, 50]]);
+    assert.ok(Math.abs(history[0].loss - mean) < 1e-12, `${history[0].loss} vs ${mean}`);
+    // a plain-line log every 10 steps reads the running loss 5 more times an epoch
+    reads = 0;
+    const lines: string[] = [];
+    await fit(training, { progress: new Progress({ epochs: 2, stream: { write: (s: string) => lines.push(s) }, logEvery: 10 }) });
+    assert.equal(reads, 2 * (2 + 5));
+    assert.equal(lines.filter((l) => /step \d+\/50/.test(l)).length, 10);
+  } finally {
+    Tensor.prototype.item = item;
+  }
+  // a diverging loss stops the run with a clear error
+  const nan: Training<number> = { ...training, step: () => ({ loss: Tensor.from([NaN]).reshape([]), count: 1 }) };
+  await assert.rejects(fit(nan, { progress: new Progress({ quiet: true }) }), /training diverged: the loss is NaN after epoch 1/);
+});
+
+test('TensorSums and the asynchronous reads: Tensor.data(), itemAsync(), readAsync()', async () => {
+  const s = new TensorSums();
+  s.add('loss', Tensor.from([0.25], { dtype: 'float32' }).reshape([]), 8);
+  s.add('loss', Tensor.from([0.5]), 2);
+  s.add('correct', Tensor.from([3], { dtype: 'int32' }));
+  assert.deepEqual(s.read(), { loss: 3, correct: 3 });
+  assert.deepEqual(await s.readAsync(), { loss: 3, correct: 3 });
+  assert.equal(s.get('absent'), 0);
+  assert.throws(() => s.add('loss', Tensor.from([1, 2])), /TensorSums\.add: loss must be a scalar tensor, got shape \[2\]/);
+  const t = Tensor.from([[1, 2], [3, 4]]).transpose(0, 1);
+  assert.deepEqual(Array.from(await t.data()), [1, 3, 2, 4]);
+  assert.equal(await Tensor.from([7]).itemAsync(), 7);
+  await assert.rejects(t.itemAsync(), /itemAsync: the tensor has 4 elements, expected 1/);
 });
