@@ -27,5 +27,5 @@ export type { Decoded, DecodeOptions } from './io/safetensors.js';
 export * from './train/progress.js';
 export * from './train/plot.js';
 export * from './train/metrics.js';
-export { fitClassifier, evaluateAccuracy } from './train/loop.js';
-export type { EpochRecord, FitOptions, Classifier } from './train/loop.js';
+export { fit, classifier, fitClassifier, evaluateAccuracy } from './train/loop.js';
+export type { EpochRecord, EpochTotals, FitOptions, Classifier, ClassifierOptions, ClassifierRecord, StepResult, Training } from './train/loop.js';
