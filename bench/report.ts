@@ -6,7 +6,7 @@
  *
  *   node dist/bench/report.js RESULTS.jsonl META.json > bench/RESULTS.md
  *
- * The targets are issue 3's; each is judged from medians measured in the same run. A workload measured
+ * The targets are the project's speed targets against its peers (below, judgeTargets); each is judged from medians measured in the same run. A workload measured
  * in several rounds (the language models, BENCH_ROUNDS) counts with the median of its rounds' medians.
  */
 import { readFileSync } from 'node:fs';
@@ -106,7 +106,7 @@ export interface TargetRow {
 }
 
 /**
- * Issue 3's targets. Throughput targets compare GFLOP/s (higher is better: ratio = ours / peer must
+ * The project's speed targets against its peers. Throughput targets compare GFLOP/s (higher is better: ratio = ours / peer must
  * reach `need`); time and memory targets compare medians (ratio = ours / peer must stay ≤ `need`).
  */
 export function judgeTargets(rs: readonly BenchRecord[]): TargetRow[] {
@@ -188,7 +188,7 @@ export function renderReport(rs: readonly BenchRecord[], meta: Meta): string {
   for (const n of meta.notes ?? []) L.push(`- ${n}`);
   L.push('');
 
-  L.push('## Targets (issue 3)', '');
+  L.push('## Speed targets against the peers', '');
   L.push('| target | ours | peer | ratio | verdict |', '|---|---|---|---|---|');
   for (const t of judgeTargets(rs)) {
     L.push(`| ${t.target} | ${t.ours} | ${t.peer} | ${t.ratio !== undefined ? t.ratio.toFixed(2) : '—'} | ${t.verdict === 'missed' ? '**missed**' : t.verdict} |`);

@@ -1,7 +1,7 @@
 /**
  * `pfs bench` and the benchmark report: the JSON lines and their arithmetic, the errors for bad
  * arguments, the timing rule, the peers' agreement with our workload list, one train step of each
- * language-model workload and of the small vision nets, and how the report judges issue 3's targets
+ * language-model workload and of the small vision nets, and how the report judges the speed targets
  * and lays out tokens/s and images/s.
  */
 import assert from 'node:assert/strict';
@@ -184,7 +184,7 @@ test('a charlm workload per papers/rnn model, following its d2l preset', () => {
     const c = d2l(name);
     const { net, config, tokens } = charLMStep(name);
     assert.equal(config, c);
-    assert.equal(tokens, 32 * 35); // the issue's batch 32 × 35 steps
+    assert.equal(tokens, 32 * 35); // d2l's batch 32 × 35 steps
     assert.equal(tokens, c.batch_size * c.num_steps);
     assert.equal(CHARLM_WORKLOADS.find((w) => w.name === `charlm-${name}`)!.tokens, tokens);
     assert.equal(net.vocabSize, 28);

@@ -266,7 +266,7 @@ function describe(m: ModelChoice, epochs: number): string {
   return `H ${m.hidden}, ${m.layers} layer(s), SGD lr ${m.lr}, ${m.init} init, ${epochs} epochs of batch 32 × 35 steps over the first 10,000 characters, clip 1`;
 }
 
-/** d2l's printed run (2nd ed., chapters 8–9): 500 epochs; the target is the issue's. */
+/** d2l's printed run (2nd ed., chapters 8–9): 500 epochs; the target is this project's bar above d2l's printed perplexity. */
 function d2l(m: ModelChoice, section: string, printed: number, target?: number): Preset<LMConfig> {
   return {
     description: `d2l's setup (${section}): ${describe(m, 500)}`,
