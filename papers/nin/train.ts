@@ -10,7 +10,7 @@ import { nin } from './model.js';
 
 export const ninPaper = visionPaper({ name: 'nin', title: 'Network in Network', build: nin, d2lSize: 224 }, {
   cites: 'Lin, Chen & Yan 2013',
-  status: 'cpu preset (9 epochs, lr 0.1 annealed) run: test acc 0.641 (target 0.85 missed, 29.1 min with 2 threads: some class scores, 0 for every image at init, never come back; PyTorch reaches 0.85 in 2 of 16 runs of this budget, 1 of 4 at three times the epochs, and the book\'s own setup in 2 of 4); d2l preset not run; see papers/nin/README.md',
+  status: 'cpu preset over seeds 0–3 (7412ea8): mean test acc 0.7127 (0.549–0.879), PyTorch at the same setup 0.7157 (0.416–0.871): target met; d2l preset not run; see papers/nin/README.md',
   presets: {
     d2l: {
       description: "d2l's setup: 224×224 inputs, SGD lr 0.1, batch 128, 10 epochs, Xavier init",
