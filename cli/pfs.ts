@@ -154,13 +154,15 @@ async function train(argv: string[]): Promise<number> {
     if (json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     say(`\n${paper.name} (${presetName}), seeds ${formatSeeds(seeds)}, ${summary.wallSeconds.toFixed(1)} s, backend ${backendInfo().name}`);
     for (const k of Object.keys(summary.metrics)) say(`  ${seedLine(summary, k)}`);
+    // `shown` is the --target when one is given: the same mean decides the exit status
+    const mean = shown ? summary.metrics[shown.metric]?.mean ?? null : null;
+    const met = shown !== undefined && mean !== null && meets(mean, shown);
     if (shown) {
-      const mean = summary.metrics[shown.metric]?.mean ?? null;
       const other = shown.seeds && formatSeeds(shown.seeds) !== formatSeeds(seeds) ? ` (the target names seeds ${formatSeeds(shown.seeds)}; this run used ${formatSeeds(seeds)})` : '';
-      say(`  target ${formatTarget(shown)}: ${mean !== null && meets(mean, shown) ? 'met' : 'MISSED'} (mean ${mean === null ? 'n/a' : mean.toFixed(4)})${other}`);
+      say(`  target ${formatTarget(shown)}: ${met ? 'met' : 'MISSED'} (mean ${mean === null ? 'n/a' : mean.toFixed(4)})${other}`);
     }
     say(`  wrote ${join(req.outDir, 'seeds.json')}`);
-    return target && !(summary.metrics[target.metric].mean !== null && meets(summary.metrics[target.metric].mean!, target)) ? missed(target, summary.metrics[target.metric].mean) : 0;
+    return target && !met ? missed(target, mean) : 0;
   }
 
   const { result, run } = await runOnce(req, seed);
