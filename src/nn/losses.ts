@@ -1,6 +1,7 @@
 /** Loss functions, composed from ops (their gradients come from the ops'). */
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { sequenceMask } from './attention.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -58,6 +59,27 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   if (weight === null) return reduce(loss, reduction, 'crossEntropy');
   loss = loss.mul(weight);
   return reduction === 'mean' ? loss.sum().div(weight.sum()) : reduce(loss, reduction, 'crossEntropy');
+}
+
+/**
+ * d2l's MaskedSoftmaxCELoss: logits (B, T, V), labels int32 (B, T), validLen int32 (B) → per-sequence loss (B):
+ * the mean over the T steps of the token cross-entropies, steps t ≥ validLen[b] counting as 0 (so a sequence's loss is its masked sum / T).
+ */
+export function sequenceCrossEntropy(logits: Tensor, labels: Tensor, validLen: Tensor): Tensor {
+  if (logits.ndim !== 3) throw new RangeError(`sequenceCrossEntropy: expected logits of shape (B, T, V), got ${shapeStr(logits.shape)}`);
+  const [B, T] = logits.shape;
+  if (labels.ndim !== 2 || labels.shape[0] !== B || labels.shape[1] !== T) {
+    throw new RangeError(`sequenceCrossEntropy: expected labels of shape (${B}, ${T}), got ${shapeStr(labels.shape)}`);
+  }
+  if (validLen.ndim !== 1 || validLen.shape[0] !== B) {
+    throw new RangeError(`sequenceCrossEntropy: expected validLen of shape (${B}), got ${shapeStr(validLen.shape)}`);
+  }
+  for (const [t, what] of [[labels, 'labels'], [validLen, 'validLen']] as const) {
+    if (t.dtype !== 'int32') throw new TypeError(`sequenceCrossEntropy: ${what} must be int32, got ${t.dtype}`);
+  }
+  const mask = sequenceMask(validLen, T, logits.dtype);
+  // crossEntropy takes the classes on dim 1: (B, V, T) against (B, T).
+  return crossEntropy(logits.transpose(1, 2), labels, { reduction: 'none', mask }).mean(1);
 }
 
 /** −[y·log σ(x) + (1 − y)·log(1 − σ(x))], computed stably as max(x, 0) − x·y + log(1 + e^(−|x|)). */
