@@ -68,7 +68,7 @@ function keyMask(scores: Tensor, validLens: Tensor, who: string): Tensor {
   const Tk = scores.shape[n - 1];
   const ones = new Array<number>(n - 2).fill(1);
   let lens: Tensor;
-  if (validLens.ndim === 1 && validLens.shape[0] === B) lens = validLens.reshape([B, ...ones]); // (B, 1, ..., 1)
+  if (validLens.ndim === 1 && validLens.shape[0] === B) lens = validLens.reshape([B, ...ones, 1]); // (B, 1, ..., 1), as many dims as the scores
   else if (validLens.ndim === 2 && validLens.shape[0] === B && validLens.shape[1] === Tq) {
     lens = validLens.reshape([B, ...ones.slice(1), Tq, 1]); // (B, 1, ..., Tq, 1)
   } else {
