@@ -2,18 +2,22 @@
  * `pfs summary` and the vision tools derive what they need from this list. */
 import type { Paper } from './paper.js';
 import { alexnetPaper } from './alexnet/train.js';
+import { bahdanauPaper } from './bahdanau/train.js';
 import { googlenetPaper } from './googlenet/train.js';
 import { lenetBNPaper, lenetPaper } from './lenet/train.js';
 import { ninPaper } from './nin/train.js';
 import { optimizersPaper } from './optimizers/train.js';
 import { regnetPaper } from './regnet/train.js';
 import { resnetPaper } from './resnet/train.js';
+import { seq2seqPaper } from './seq2seq/train.js';
+import { transformerPaper } from './transformer/train.js';
 import { LM_PAPERS } from './rnn/train.js';
 import { vggPaper } from './vgg/train.js';
 
-/** In the book's order: LeNet, the optimisers, the modern convnets, the recurrent language models. */
+/** In the book's order: LeNet, the optimisers, the modern convnets, the recurrent language models, translation. */
 export const PAPERS: readonly Paper[] = [
   lenetPaper, lenetBNPaper, optimizersPaper, alexnetPaper, vggPaper, ninPaper, googlenetPaper, resnetPaper, regnetPaper, ...LM_PAPERS,
+  seq2seqPaper, bahdanauPaper, transformerPaper,
 ];
 
 export function findPaper(name: string): Paper {

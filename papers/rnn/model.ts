@@ -11,7 +11,7 @@
  * logits at every step:  O_t = H_t W_hq + b_q  (B, V).
  */
 import { cat } from '../../src/ops/shape.js';
-import { Linear } from '../../src/nn/layers.js';
+import { Dropout, Linear } from '../../src/nn/layers.js';
 import { normal_, zeros_ } from '../../src/nn/init.js';
 import { Module } from '../../src/nn/module.js';
 import { oneHot } from '../../src/ops/indexing.js';
@@ -23,6 +23,10 @@ import { CellKind, CellOptions, makeCell, RecurrentCell, State } from './cells.j
 export interface StackedOptions extends CellOptions {
   numLayers?: number;
   bidirectional?: boolean;
+  /** Dropout on each layer's output sequence except the last layer's, in training (as torch.nn.GRU's `dropout`). */
+  dropout?: number;
+  /** Where the dropout masks are drawn from (default: `generator`). */
+  dropoutGenerator?: Generator;
 }
 
 /**
@@ -35,6 +39,7 @@ export class StackedRNN extends Module {
   readonly bidirectional: boolean;
   /** cells[l][d]. */
   readonly cells: RecurrentCell[][];
+  private readonly dropout: Dropout | null;
 
   constructor(readonly kind: CellKind, readonly inputSize: number, readonly hiddenSize: number, opts: StackedOptions = {}) {
     super();
@@ -49,6 +54,9 @@ export class StackedRNN extends Module {
       for (let d = 0; d < D; d++) dirs.push(this.registerModule(`l${l}${d === 1 ? '_reverse' : ''}`, makeCell(kind, inSize, hiddenSize, opts)));
       this.cells.push(dirs);
     }
+    const p = opts.dropout ?? 0;
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`StackedRNN: dropout must be in [0, 1], got ${p}`);
+    this.dropout = p > 0 && this.numLayers > 1 ? this.registerModule('dropout', new Dropout(p, opts.dropoutGenerator ?? opts.generator)) : null;
   }
 
   get numDirections(): number {
@@ -76,6 +84,7 @@ export class StackedRNN extends Module {
         next.push(r.state);
       }
       input = D === 1 ? outs[0] : cat(outs, 2); // (T, B, D·H)
+      if (this.dropout && l < this.numLayers - 1) input = this.dropout.forward(input);
     }
     return { output: input, state: next };
   }

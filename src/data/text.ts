@@ -81,6 +81,14 @@ export class Vocab {
     this.idxToToken = list;
   }
 
+  /** The vocabulary whose index → token list is `tokens` (as a checkpoint saves it): '<unk>' first, no repeats. */
+  static fromTokens(tokens: readonly string[]): Vocab {
+    if (tokens[0] !== Vocab.UNK) throw new RangeError(`Vocab.fromTokens: the first token must be '${Vocab.UNK}', got ${JSON.stringify(tokens[0])}`);
+    const v = new Vocab([], { reservedTokens: tokens.slice(1) });
+    if (v.length !== tokens.length) throw new RangeError(`Vocab.fromTokens: the list of ${tokens.length} tokens repeats some (${v.length} distinct)`);
+    return v;
+  }
+
   get length(): number {
     return this.idxToToken.length;
   }

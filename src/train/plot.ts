@@ -7,6 +7,8 @@
  * - contourSvg(f, xRange, yRange, levels, paths): contour lines of a 2-D function f(x1, x2), traced by
  *   marching squares, with optimisation trajectories (the iterates x_0, x_1, ...) drawn on top.
  * - contourLines(f, xRange, yRange, level): the same contour lines as line segments in data coordinates.
+ * - heatmapSvg(panels): matrices as grids of shaded cells with row and column labels, side by side
+ *   (attention weights: one row per query, one column per key).
  */
 
 export type Point = readonly [number, number];
@@ -456,4 +458,57 @@ export function classifierCurves(title: string, h: readonly { train_loss: number
     ],
     { title, xLabel: 'epoch' },
   );
+}
+
+// ---------------------------------------------------------------- heatmaps
+
+/** One matrix to draw: values[r][c] in [0, 1] (darker is larger), with a label per row and column. */
+export interface HeatmapPanel {
+  title: string;
+  rows: readonly string[];
+  cols: readonly string[];
+  values: readonly (readonly number[])[];
+}
+
+/** Panels side by side, `perRow` to a row (default 4); each cell shaded from white (0) to dark blue (1), its value in a tooltip. */
+export function heatmapSvg(panels: readonly HeatmapPanel[], opts: { title?: string; perRow?: number; cell?: number } = {}): string {
+  if (panels.length === 0) throw new RangeError('heatmapSvg: no panels to draw');
+  const cell = opts.cell ?? 22;
+  const perRow = Math.max(1, Math.min(opts.perRow ?? 4, panels.length));
+  panels.forEach((p, i) => {
+    if (p.values.length !== p.rows.length || p.values.some((r) => r.length !== p.cols.length)) {
+      throw new RangeError(`heatmapSvg: panel ${i} (${JSON.stringify(p.title)}) has ${p.rows.length} row and ${p.cols.length} column labels but a ${p.values.length} × ${p.values[0]?.length ?? 0} matrix`);
+    }
+  });
+  const label = (xs: readonly string[]) => Math.max(1, ...xs.map((x) => x.length)) * 7 + 8;
+  const left = Math.max(...panels.map((p) => label(p.rows)));
+  const top = Math.max(...panels.map((p) => label(p.cols))) + 20;
+  const w = left + cell * Math.max(...panels.map((p) => p.cols.length)) + 16;
+  const h = top + cell * Math.max(...panels.map((p) => p.rows.length)) + 16;
+  const head = opts.title ? 28 : 0;
+  const width = w * perRow;
+  const height = head + h * Math.ceil(panels.length / perRow);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+  ];
+  if (opts.title) out.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`);
+  panels.forEach((p, i) => {
+    const x0 = (i % perRow) * w + left;
+    const y0 = head + Math.floor(i / perRow) * h + top;
+    out.push(`<g class="panel" data-title="${esc(p.title)}">`);
+    out.push(`<text x="${x0}" y="${y0 - top + 13}" font-size="12">${esc(p.title)}</text>`);
+    p.rows.forEach((r, k) => out.push(`<text x="${x0 - 4}" y="${y0 + k * cell + cell * 0.65}" text-anchor="end">${esc(r)}</text>`));
+    p.cols.forEach((c, k) => {
+      const cx = x0 + k * cell + cell * 0.65;
+      out.push(`<text x="${cx}" y="${y0 - 4}" transform="rotate(-90 ${cx} ${y0 - 4})">${esc(c)}</text>`);
+    });
+    p.values.forEach((row, r) => row.forEach((v, c) => {
+      const t = Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0;
+      out.push(`<rect x="${x0 + c * cell}" y="${y0 + r * cell}" width="${cell}" height="${cell}" fill="${mixColor([255, 255, 255], [8, 48, 107], t)}"><title>${esc(`${p.rows[r]} → ${p.cols[c]}: ${v.toFixed(3)}`)}</title></rect>`);
+    }));
+    out.push('</g>');
+  });
+  out.push('</svg>');
+  return out.join('\n');
 }

@@ -1,0 +1,38 @@
+/**
+ * `pfs train transformer`: the Transformer (model.ts) trained as d2l's train_seq2seq
+ * (papers/translation/train.ts).
+ */
+import type { Schema } from '../paper.js';
+import { BASE_SCHEMA, BaseConfig, D2L_BASE, d2lTarget, FULL_BASE, translationPaper } from '../translation/train.js';
+import { Transformer } from './model.js';
+
+export type TransformerConfig = BaseConfig & { ffn_hidden: number; heads: number };
+
+const schema: Schema<TransformerConfig> = {
+  ...BASE_SCHEMA,
+  ffn_hidden: { type: 'int', min: 1, help: 'hidden units of the position-wise feed-forward network' },
+  heads: { type: 'int', min: 1, help: 'attention heads (must divide hidden)' },
+};
+
+export const transformerPaper = translationPaper<TransformerConfig>({
+  name: 'transformer',
+  title: 'Transformer encoder–decoder on English–French',
+  cites: 'Vaswani et al. 2017',
+  status: 'see papers/transformer/README.md',
+  schema,
+  build: (c, src, tgt, generator) => {
+    if (c.hidden % c.heads !== 0) throw new RangeError(`transformer: hidden ${c.hidden} must be a multiple of heads ${c.heads}`);
+    return new Transformer({ srcVocab: src, tgtVocab: tgt, hidden: c.hidden, ffnHidden: c.ffn_hidden, heads: c.heads, layers: c.layers, dropout: c.dropout, generator });
+  },
+  presets: {
+    d2l: {
+      description: "d2l's setup (§10.7): d 32, FFN 64, 4 heads, 2 layers, dropout 0.1; the first 600 pairs, 10 steps, batch 64, Adam lr 0.005, clip 1, 200 epochs",
+      config: { ...D2L_BASE, hidden: 32, ffn_hidden: 64, heads: 4, epochs: 200, eval_every: 50 },
+      target: d2lTarget(0.032, '§10.7', 'BLEU 1.000 on all four'),
+    },
+    full: {
+      description: 'all pairs but every 20th (held out for corpus BLEU-4): d 128, FFN 256, 4 heads, 2 layers, dropout 0.1, 12 steps, batch 128, Adam lr 0.001, clip 1',
+      config: { ...FULL_BASE, hidden: 128, ffn_hidden: 256, heads: 4, lr: 0.001, epochs: 4 },
+    },
+  },
+});
