@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `pfs`: train and evaluate the papers of the zoo, and inspect the library.
- *   pfs list | info | train | eval | sample | summary | bench | --version | help
+ *   pfs list | info | train | eval | sample | translate | summary | bench | --version | help
  *
  * With the native addon on glibc, pfs raises malloc's thresholds for its process (tuneMalloc());
  * PFS_MALLOC_TUNING=0 keeps glibc's defaults.
@@ -24,6 +24,7 @@ import { bench } from '../bench/cli.js';
 import { parseArgs } from './args.js';
 import { sampleCommand } from './sample.js';
 import { summaryCommand } from './summary.js';
+import { translateCommand } from './translate.js';
 
 const USAGE = `pfs — papers-from-scratch
 
@@ -32,6 +33,7 @@ Usage:
   pfs train <paper> [options]       train a paper; writes checkpoint, result.json and curves into --out
   pfs eval <paper> --checkpoint F   evaluate a saved model
   pfs sample <paper> --checkpoint F continue a text with a language model (--prefix, --length, --temperature, --seed)
+  pfs translate <paper> --checkpoint F "go ." ...  translate English sentences (--beam K, --attention OUT.svg)
   pfs summary <paper> [--preset P | --size N]  layer-by-layer output shapes and parameter counts
   pfs bench [NAME...] [options]     time the benchmark workloads (pfs bench --help)
   pfs info                          version, backend in use and why
@@ -76,10 +78,12 @@ async function main(argv: string[]): Promise<number> {
       return sampleCommand(rest);
     case 'summary':
       return summaryCommand(rest);
+    case 'translate':
+      return translateCommand(rest);
     case 'bench':
       return bench(rest);
     default:
-      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, summary, bench, info, help, --version`);
+      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, summary, bench, info, help, --version`);
   }
 }
 

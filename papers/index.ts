@@ -1,6 +1,7 @@
 /** The zoo: every paper the `pfs` command can train, each defined once in its own folder; `pfs list`,
  * `pfs summary` and the vision tools derive what they need from this list. */
 import type { Paper } from './paper.js';
+import type { TranslationPaper } from './translation/train.js';
 import { alexnetPaper } from './alexnet/train.js';
 import { bahdanauPaper } from './bahdanau/train.js';
 import { googlenetPaper } from './googlenet/train.js';
@@ -25,3 +26,6 @@ export function findPaper(name: string): Paper {
   if (!p) throw new Error(`unknown paper ${JSON.stringify(name)}; available: ${PAPERS.map((x) => x.name).join(', ')} (see \`pfs list\`)`);
   return p;
 }
+
+/** The papers that translate (`pfs translate`). */
+export const TRANSLATION_PAPERS: readonly TranslationPaper[] = [seq2seqPaper, bahdanauPaper, transformerPaper];

@@ -47,27 +47,25 @@ export function greedyDecode(model: EncoderDecoder, X: Tensor, XValid: Tensor, s
   });
 }
 
-/** Greedy decoding of one sentence, with the attention maps of its steps. */
-export function greedyWithAttention(model: EncoderDecoder, X: Tensor, XValid: Tensor, sp: Specials, maxLen: number): { tokens: number[]; attention: AttentionMaps } {
-  if (X.shape[0] !== 1) throw new RangeError(`greedyWithAttention: expected one sentence (1, T), got a batch of ${X.shape[0]}`);
+/**
+ * The attention maps behind a translation: the decoder fed <bos> and `tokens` (one sentence, X (1, Ts)),
+ * its attention weights collected at every step (the last step is the one that emits <eos>), and the
+ * encoder's self-attention where the model has one.
+ */
+export function attentionFor(model: EncoderDecoder, X: Tensor, XValid: Tensor, sp: Specials, tokens: readonly number[]): AttentionMaps {
+  if (X.shape[0] !== 1) throw new RangeError(`attentionFor: expected one sentence (1, T), got a batch of ${X.shape[0]}`);
   return noGrad(() => {
-    const tokens: number[] = [];
     const steps: Record<string, Tensor[]> = {};
     let state = model.begin(X, XValid);
     const encoder = model.encoderAttention?.() ?? {};
-    let y = Tensor.full([1], sp.bos, { dtype: 'int32' });
-    for (let t = 0; t < maxLen; t++) {
-      const r = model.step(y, state);
+    for (const y of [sp.bos, ...tokens]) {
+      const r = model.step(Tensor.full([1], y, { dtype: 'int32' }), state);
       state = r.state;
       for (const [k, w] of Object.entries(r.attention ?? {})) (steps[k] ??= []).push(w);
-      y = r.logits.argmax(1);
-      const next = y.item();
-      if (next === sp.eos) break;
-      tokens.push(next);
     }
-    const attention: AttentionMaps = { ...encoder };
-    for (const [k, ws] of Object.entries(steps)) attention[k] = cat(ws, ws[0].ndim - 2);
-    return { tokens, attention };
+    const maps: AttentionMaps = { ...encoder };
+    for (const [k, ws] of Object.entries(steps)) maps[k] = cat(ws, ws[0].ndim - 2);
+    return maps;
   });
 }
 

@@ -187,12 +187,12 @@ async function run<C extends BaseConfig>(name: string, build: BuildModel<C>, con
       const record = {
         epoch: e.epoch, d2l_loss: e.loss, train_loss: e.loss * config.num_steps, seconds: e.seconds, tokens_per_sec: (nTrain * config.num_steps) / e.seconds,
       } as TranslationRecord;
-      const shown: Record<string, number> = { 'd2l loss': record.d2l_loss };
+      const shown: Record<string, number> = { 'token CE': record.train_loss };
       if (heldOut && isEvalEpoch(e.epoch)) shown['held-out BLEU'] = record.heldout_bleu = heldOutBleu(t, data.heldOut);
       return { record, shown };
     },
   };
-  const { history } = await trainEpochs(ctx, {
+  const { history, epochsRun } = await trainEpochs(ctx, {
     training, model, optimizer, generators: { init: g, data: dataGen },
     config: { ...config, model: { srcVocab: [...data.srcVocab.idxToToken], tgtVocab: [...data.tgtVocab.idxToToken] } },
     curves: (h) => curves(name, h),
@@ -213,7 +213,7 @@ async function run<C extends BaseConfig>(name: string, build: BuildModel<C>, con
       ...(heldOut ? { heldout_bleu: lastHeldOut?.heldout_bleu ?? NaN } : {}),
       tokens_per_sec: history.reduce((s, r) => s + r.tokens_per_sec * r.seconds, 0) / history.reduce((s, r) => s + r.seconds, 0),
     },
-    samples: nTrain * history.length,
+    samples: nTrain * epochsRun,
     files: [CHECKPOINT_FILE, CURVES_FILE, TRANSLATIONS],
   };
 }
@@ -268,8 +268,14 @@ export interface TranslationSpec<C extends BaseConfig> {
   build: BuildModel<C>;
 }
 
-export function translationPaper<C extends BaseConfig>(s: TranslationSpec<C>): Paper<C> {
+/** A translation paper: a Paper that can also load its checkpoints for decoding. */
+export interface TranslationPaper<C extends BaseConfig = BaseConfig> extends Paper<C> {
+  load(checkpoint: string): Promise<Translator & { config: C }>;
+}
+
+export function translationPaper<C extends BaseConfig>(s: TranslationSpec<C>): TranslationPaper<C> {
   return {
+    load: (ckpt) => loadTranslator(ckpt, s.name, s.build, s.schema),
     name: s.name, title: s.title, cites: s.cites, status: s.status, defaultPreset: 'd2l', presets: s.presets, schema: s.schema,
     metrics: (c) => ['d2l_loss', 'train_loss', ...D2L_SENTENCES.map((x) => x.name), ...(c.held_out_every > 0 ? ['heldout_bleu'] : []), 'tokens_per_sec'],
     train: (c, ctx) => run(s.name, s.build, c, ctx),
