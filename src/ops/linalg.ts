@@ -17,6 +17,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 1 && b.ndim === 1) return mm(a.unsqueeze(0), b.unsqueeze(1), a, b).reshape([]);
   if (a.ndim === 1) return mm(a.unsqueeze(0), b, a, b).squeeze(-2);
   if (b.ndim === 1) return mm(a, b.unsqueeze(1), a, b).squeeze(-1);
+  // (..., m, k) @ (k, n), a Linear layer on a batch of sequences: one product (… · m, k)(k, n) rather than
+  // a batch of thin ones, and b's gradient is one product too, not a batch of (k, n) summed afterwards.
+  if (b.ndim === 2 && a.ndim > 2) {
+    if (a.shape[a.ndim - 1] !== b.shape[0]) mm(a, b, a, b); // throws the shape error
+    return mm(a.reshape([-1, b.shape[0]]), b, a, b).reshape([...a.shape.slice(0, -1), b.shape[1]]);
+  }
   return mm(a, b, a, b);
 }
 
