@@ -39,7 +39,7 @@ export interface TranslationData {
   tgtVocab: Vocab;
   /** The training pairs as arrays (n, numSteps) and valid lengths (n). */
   train: NmtBatch;
-  trainPairs: Pairs;
+  /** The held-out pairs as token lists (the training pairs are kept only as arrays: the full corpus as lists of strings would weigh on every garbage collection). */
   heldOut: Pairs;
 }
 
@@ -64,7 +64,7 @@ export function translationData(pairs: Pairs, o: DataOptions): TranslationData {
   const tgtVocab = new Vocab(train.target, { minFreq: o.minFreq, reservedTokens: RESERVED });
   const src = buildArrayNmt(train.source, srcVocab, o.numSteps);
   const tgt = buildArrayNmt(train.target, tgtVocab, o.numSteps);
-  return { srcVocab, tgtVocab, train: [src.array, src.validLen, tgt.array, tgt.validLen], trainPairs: train, heldOut };
+  return { srcVocab, tgtVocab, train: [src.array, src.validLen, tgt.array, tgt.validLen], heldOut };
 }
 
 /** Shuffled minibatches of the training arrays, a new order each epoch from `generator` (d2l's load_array). */
