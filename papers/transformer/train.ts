@@ -28,7 +28,7 @@ export const transformerPaper = translationPaper<TransformerConfig>({
     d2l: {
       description: "d2l's setup (§10.7): d 32, FFN 64, 4 heads, 2 layers, dropout 0.1; the first 600 pairs, 10 steps, batch 64, Adam lr 0.005, clip 1, 200 epochs",
       config: { ...D2L_BASE, hidden: 32, ffn_hidden: 64, heads: 4, epochs: 200, eval_every: 50 },
-      target: d2lTarget(0.032, '§10.7', 'BLEU 1.000 on all four'),
+      target: d2lTarget(0.032, '§10.7', "go . 1.000, i lost . 1.000, he's calm . 1.000, i'm home . 1.000"),
     },
     full: {
       description: 'all pairs but every 20th (held out for corpus BLEU-4), 1 epoch: d 64, FFN 128, 4 heads, 2 layers, dropout 0.1, 10 steps, batch 128, Adam lr 0.002, clip 1',
