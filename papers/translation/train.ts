@@ -269,13 +269,16 @@ export interface TranslationSpec<C extends BaseConfig> {
   build: BuildModel<C>;
 }
 
-/** A translation paper: a Paper that can also load its checkpoints for decoding. */
+/** A translation paper: a Paper that can also build its model and load its checkpoints for decoding. */
 export interface TranslationPaper<C extends BaseConfig = BaseConfig> extends Paper<C> {
+  /** The model of a config, untrained (as training builds it, before xavierInit; the benchmarks build it so too). */
+  build(config: C, srcVocab: number, tgtVocab: number, generator: Generator): EncoderDecoder;
   load(checkpoint: string): Promise<Translator & { config: C }>;
 }
 
 export function translationPaper<C extends BaseConfig>(s: TranslationSpec<C>): TranslationPaper<C> {
   return {
+    build: s.build,
     load: (ckpt) => loadTranslator(ckpt, s.name, s.build, s.schema),
     name: s.name, title: s.title, cites: s.cites, status: s.status, defaultPreset: 'd2l', presets: s.presets, schema: s.schema,
     metrics: (c) => ['d2l_loss', 'train_loss', ...D2L_SENTENCES.map((x) => x.name), ...(c.held_out_every > 0 ? ['heldout_bleu'] : []), 'tokens_per_sec'],
