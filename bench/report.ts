@@ -7,11 +7,11 @@
  *   node dist/bench/report.js RESULTS.jsonl META.json > bench/RESULTS.md
  *
  * The targets are the project's speed targets against its peers (below, judgeTargets); each is judged from medians measured in the same run. A workload measured
- * in several rounds (the language models, BENCH_ROUNDS) counts with the median of its rounds' medians.
+ * in several rounds (the language models, vision nets and translation papers: BENCH_ROUNDS) counts with the median of its rounds' medians.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { CHARLM_WORKLOADS, median, VISION_WORKLOADS, visionCpuPreset, WORKLOADS } from './workloads.js';
+import { CHARLM_WORKLOADS, median, SIZES, TRANSLATE_WORKLOADS, VISION_WORKLOADS, visionCpuPreset, WORKLOADS, type Workload } from './workloads.js';
 
 export interface BenchRecord {
   name: string;
@@ -197,6 +197,7 @@ export function renderReport(rs: readonly BenchRecord[], meta: Meta): string {
 
   L.push(...charLMSection(rs, meta.cores));
   L.push(...visionSection(rs, meta.cores));
+  L.push(...translationSection(rs, meta.cores));
 
   // Columns in the order the run produced them; rows in the workloads' order.
   const cols: [string, number][] = [];
@@ -235,6 +236,8 @@ export function renderReport(rs: readonly BenchRecord[], meta: Meta): string {
   L.push('2-layer and bidirectional models, as d2l\'s concise versions do.');
   L.push('The `vision-*` workloads are papers/vision\'s nets at their `cpu` presets, also against PyTorch only and interleaved with it;');
   L.push('the PyTorch peer builds them with the torch.nn definitions of test/fixtures/gen_vision.py (d2l\'s, `nn.LazyLinear` included).');
+  L.push('The `translate-*` workloads are the translation papers\' models, built by their papers\' code at the d2l presets, against PyTorch only');
+  L.push('and interleaved with it; the PyTorch peer builds them with papers/translation/twin_torch.py, the project\'s PyTorch twin of the three papers.');
   L.push('');
   return L.join('\n');
 }
@@ -255,7 +258,19 @@ const thousands = (x: number): string => Math.round(x).toLocaleString('en-US');
  * (ours / PyTorch: above 1, ours is faster), plus the load average the runs saw. Empty when none ran.
  */
 export function charLMSection(rs: readonly BenchRecord[], cores?: number | string): string[] {
-  const names = CHARLM_WORKLOADS.map((w) => w.name);
+  return tokensSection(rs, cores, CHARLM_WORKLOADS, '## Character-level language models (tokens/s)', "papers/rnn's d2l presets, batch 32 × 35");
+}
+
+/** The translation papers' table, as the language models' (tokens/s, ours beside PyTorch). Empty when none ran. */
+export function translationSection(rs: readonly BenchRecord[], cores?: number | string): string[] {
+  const { srcVocab, tgtVocab } = SIZES.translate;
+  return tokensSection(rs, cores, TRANSLATE_WORKLOADS, '## Translation papers at their d2l presets (tokens/s)',
+    `d2l's train_seq2seq step at each paper's d2l preset, batch 64 × 10 synthetic tokens, vocabularies ${srcVocab} → ${tgtVocab}`);
+}
+
+/** A tokens/s table of `workloads` under `heading`; `what` says what one step is. */
+function tokensSection(rs: readonly BenchRecord[], cores: number | string | undefined, workloads: readonly Workload[], heading: string, what: string): string[] {
+  const names = workloads.map((w) => w.name);
   const recs = rs.filter((r) => names.includes(r.name));
   if (!recs.some(measured)) return [];
   const threads = [...new Set(recs.map((r) => r.threads))].sort((a, b) => a - b);
@@ -265,8 +280,8 @@ export function charLMSection(rs: readonly BenchRecord[], cores?: number | strin
     measured(r) && r.tokens_per_s !== undefined ? `${thousands(r.tokens_per_s)} (${ms(r.median_ms)})` : cell(r);
   const head: string[] = [];
   for (const t of threads) head.push(...ours.map((b) => column(b, t)), column('pytorch', t), ...ours.map((b) => `${b} ÷ PyTorch, ${t}t`));
-  const L: string[] = ['## Character-level language models (tokens/s)', ''];
-  L.push(`Tokens per second of one train step (papers/rnn's d2l presets, batch 32 × 35; the step's median time in brackets)${rounds > 1 ? `, the median of ${rounds} rounds` : ''};`);
+  const L: string[] = [heading, ''];
+  L.push(`Tokens per second of one train step (${what}; the step's median time in brackets)${rounds > 1 ? `, the median of ${rounds} rounds` : ''};`);
   L.push('ratio = our tokens/s ÷ PyTorch\'s at the same thread count (above 1: ours is faster).', '');
   L.push(`| model | ${head.join(' | ')} |`, `|---|${head.map(() => '---').join('|')}|`);
   for (const n of names) {

@@ -11,10 +11,10 @@
 #   BENCH_THREADS="1 2"    thread counts for the multi-threaded backends and PyTorch
 #   BENCH_ONLY="lenet ..." only these workloads
 #   BENCH_BACKENDS="native"  only these of our backends (default: every one available)
-#   BENCH_ROUNDS=1         rounds of the character-level language models (charlm-*) and of the vision
-#                          nets (vision-*): in each round every model runs on our backends and on PyTorch,
-#                          one after the other per thread count, so that both see the same load; the
-#                          report takes the median over rounds
+#   BENCH_ROUNDS=1         rounds of the character-level language models (charlm-*), of the vision nets
+#                          (vision-*) and of the translation papers (translate-*): in each round every
+#                          model runs on our backends and on PyTorch, one after the other per thread
+#                          count, so that both see the same load; the report takes the median over rounds
 #
 # Set-up it does when something is missing (never done by the tests): Debian's python3-torch and
 # libopenblas0-pthread (PyTorch's BLAS) with apt-get, the native addon, and the JavaScript peers
@@ -22,7 +22,8 @@
 # results with its error line; the run goes on. Each measurement runs in a process of its own,
 # under a time limit. About 10 minutes on a quiet 2-core machine, plus the language models (charlm-*):
 # about 6 minutes per round under a load average of 9 on 2 cores, and the vision nets (vision-*): about
-# 10 minutes per round under a load average of 7 (BENCH_ONLY="vision-alexnet ..." runs those alone).
+# 10 minutes per round under a load average of 7 (BENCH_ONLY="vision-alexnet ..." runs those alone), and the
+# translation papers (translate-*): about 2 minutes per round.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -61,11 +62,13 @@ THREADS="${BENCH_THREADS:-1 2}"
 ROUNDS="${BENCH_ROUNDS:-1}"
 case "$ROUNDS" in '' | *[!0-9]* | 0) echo "bench/run.sh: BENCH_ROUNDS must be a whole number ≥ 1, got '$ROUNDS'" >&2; exit 2 ;; esac
 # ALL: the workloads every peer is tried on; CHARLM: papers/rnn's language models, VISION: papers/vision's
-# nets at their cpu presets (these two: ours and PyTorch only)
+# nets at their cpu presets, TRANSLATE: the translation papers at their d2l presets (these three: ours and
+# PyTorch only)
 ALL="sgemm-256 sgemm-512 sgemm-1024 sgemm-2048 lenet lstm transformer resnet18"
 CHARLM="charlm-rnn charlm-gru charlm-lstm charlm-deep-lstm charlm-bi-lstm"
 VISION="vision-alexnet vision-vgg vision-nin vision-googlenet vision-resnet vision-regnet"
-ONLY="${BENCH_ONLY:-$ALL $CHARLM $VISION}"
+TRANSLATE="translate-seq2seq translate-bahdanau translate-transformer"
+ONLY="${BENCH_ONLY:-$ALL $CHARLM $VISION $TRANSLATE}"
 
 say() { echo "[bench] $*" >&2; }
 note() { say "$*"; echo "$*" >> "$NOTES"; }
@@ -184,7 +187,7 @@ case " $BACKENDS " in
       # shellcheck disable=SC2046
       measure ref 1 "$w" 180 $PFS "$w" --backend ref --json $(few 3)
     done
-    for w in sgemm-1024 sgemm-2048 transformer resnet18 $CHARLM $VISION; do skip ref "$w" 1 "the reference kernels take too long for this harness"; done
+    for w in sgemm-1024 sgemm-2048 transformer resnet18 $CHARLM $VISION $TRANSLATE; do skip ref "$w" 1 "the reference kernels take too long for this harness"; done
     ;;
 esac
 
@@ -202,11 +205,11 @@ else
   for w in $ALL; do skip pytorch "$w" 1 "PyTorch unavailable (see the notes above)"; done
 fi
 
-# ---------------------------------------------------------------- language models and vision nets
+# ---------------------------------------------------------------- language models, vision nets, translation papers
 # Ours and PyTorch interleaved (model by model, thread count by thread count, round by round), so that
 # the load of other jobs on the machine falls on both alike; each JSON line carries the load average.
 for r in $(seq "$ROUNDS"); do
-  for w in $CHARLM $VISION; do
+  for w in $CHARLM $VISION $TRANSLATE; do
     for t in $THREADS; do
       for b in $BACKENDS; do
         [ "$b" = ref ] && continue

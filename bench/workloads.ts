@@ -18,6 +18,13 @@
  *   charlm-lstm,             code (RNNLM) with its d2l preset's hidden size, layers, init, lr and clip:
  *   charlm-deep-lstm,        one train step of batch 32 × 35 steps, vocabulary 28 (trainEpoch on one
  *   charlm-bi-lstm           batch); tokens/s = 32·35 / step time. PyTorch is their only peer.
+ *   vision-alexnet …         the six papers/vision nets at their cpu presets: one train step (images/s)
+ *   translate-seq2seq,       the three translation papers, each model built by its paper's own code at
+ *   translate-bahdanau,      its d2l preset (sizes, xavierInit, Adam lr, clip): one train step
+ *   translate-transformer    (translationStep: d2l's train_seq2seq body) on a synthetic batch of 64 ×
+ *                            10 tokens with d2l's vocabulary sizes, source 184, target 201;
+ *                            tokens/s = 64·10 / step time. PyTorch (papers/translation/twin_torch.py)
+ *                            is their only peer.
  *
  * Every random choice flows from a fixed seed. A train step is: zero the gradients, forward, loss,
  * backward, (clip,) optimiser step — the whole of what a training loop does per batch, data aside.
@@ -27,8 +34,11 @@ import { SGD } from '../src/optim/sgd.js';
 import { crossEntropy, LayerNorm, Linear, Module } from '../src/nn/index.js';
 import { oneHot } from '../src/ops/indexing.js';
 import { cat } from '../src/ops/shape.js';
+import { Adam } from '../src/optim/adam.js';
+import { Vocab } from '../src/data/text.js';
 import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { TRANSLATION_PAPERS } from '../papers/index.js';
 import { lenet, xavierInit } from '../papers/lenet/model.js';
 import { resnet18 } from '../papers/resnet/model.js';
 import { LM_SPECS, RNNLM, type LMName } from '../papers/rnn/model.js';
@@ -36,6 +46,9 @@ import { LM_PAPERS, trainEpoch, type LMConfig } from '../papers/rnn/train.js';
 import { VISION_PAPERS } from '../papers/vision/papers.js';
 import { findVisionNet } from '../papers/vision/nets.js';
 import { buildNet, type VisionConfig } from '../papers/vision/train.js';
+import { RESERVED, type NmtBatch } from '../papers/translation/data.js';
+import { type EncoderDecoder, xavierInit as translationInit } from '../papers/translation/model.js';
+import { translationStep, type BaseConfig, type TranslationPaper } from '../papers/translation/train.js';
 import type { Classifier } from '../src/train/loop.js';
 
 export interface Workload {
@@ -66,6 +79,12 @@ export const SIZES = {
   resnet18: { batch: 32, size: 96, lr: 0.05 },
   /** The Time Machine's vocabulary after d2l's preprocessing (26 letters, space, <unk>); the rest is the d2l preset's. */
   charlm: { vocab: 28 },
+  /**
+   * The translation papers' d2l setup (the first 600 fra-eng pairs, min_freq 2): its vocabularies'
+   * sizes, English 184 and French 201, and the shortest valid length drawn (the longest is the
+   * preset's num_steps); batch and steps are the preset's (64 × 10).
+   */
+  translate: { srcVocab: 184, tgtVocab: 201, minValid: 2 },
 } as const;
 
 // ---------------------------------------------------------------- SGEMM
@@ -394,8 +413,86 @@ function vision(name: string): Workload {
 /** The six vision nets, in papers/vision's order (alexnet, vgg, nin, googlenet, resnet, regnet). */
 export const VISION_WORKLOADS: readonly Workload[] = VISION_PAPERS.map((p) => vision(p.name));
 
+// ---------------------------------------------------------------- translation papers at their d2l presets
+
+/** One train step of a translation paper, with what a caller may want to look at. */
+export interface TranslateStep {
+  model: EncoderDecoder;
+  optimizer: Adam;
+  /** The d2l preset the model and the step follow. */
+  config: BaseConfig;
+  /** The fixed batch: X (B, T), its valid lengths (B), Y (B, T), its valid lengths (B); int32. */
+  batch: NmtBatch;
+  /** Target positions per step, padding included: batch_size · num_steps. */
+  tokens: number;
+  /** One train step on the fixed batch; returns its mean token cross-entropy over the valid tokens (before the update). */
+  step(): number;
+}
+
+/** The translation paper `name` (seq2seq, bahdanau, transformer). */
+function translationPaperNamed(name: string): TranslationPaper {
+  const paper = TRANSLATION_PAPERS.find((p) => p.name === name);
+  if (!paper) throw new RangeError(`translateStep: unknown paper ${JSON.stringify(name)}; papers: ${TRANSLATION_PAPERS.map((p) => p.name).join(', ')}`);
+  return paper;
+}
+
+/**
+ * Builds the translation paper `name`'s model as its training does at the `d2l` preset (the paper's
+ * build, then xavierInit; Adam at the preset's lr; training mode, dropout on) for vocabularies of
+ * d2l's sizes, on a fixed synthetic batch of the preset's shape (batch_size × num_steps: random tokens,
+ * valid lengths random in [2, num_steps]), and returns one train step: translationStep, d2l's
+ * train_seq2seq body (teacher forcing, sequenceCrossEntropy, backward, clip to the preset's norm, Adam).
+ */
+export function translateStep(name: string, seed = 7): TranslateStep {
+  const paper = translationPaperNamed(name);
+  const config = paper.presets.d2l.config;
+  const { srcVocab, tgtVocab, minValid } = SIZES.translate;
+  const B = config.batch_size;
+  const T = config.num_steps;
+  const g = new Generator(seed);
+  const model = paper.build(config, srcVocab, tgtVocab, g);
+  translationInit(model, g);
+  model.train();
+  const optimizer = new Adam(model.parameters(), { lr: config.lr });
+  const batch: NmtBatch = [
+    Tensor.randint(0, srcVocab, [B, T], { generator: g }), Tensor.randint(minValid, T + 1, [B], { generator: g }),
+    Tensor.randint(0, tgtVocab, [B, T], { generator: g }), Tensor.randint(minValid, T + 1, [B], { generator: g }),
+  ];
+  // the index of <bos> in a vocabulary built as the papers' (<unk>, then the reserved tokens)
+  const bos = new Vocab([], { reservedTokens: RESERVED }).toIndex('<bos>');
+  return {
+    model, optimizer, config, batch, tokens: B * T,
+    step() {
+      const { loss, tokens } = translationStep(model, optimizer, batch, bos, config.clip);
+      // the loss is Σ over sentences of their mean over T steps: × T / valid tokens gives the token cross-entropy
+      return (loss.item() * T) / tokens;
+    },
+  };
+}
+
+function translate(name: string): Workload {
+  const paper = translationPaperNamed(name);
+  const c = paper.presets.d2l.config;
+  const { srcVocab, tgtVocab } = SIZES.translate;
+  return {
+    name: `translate-${name}`,
+    description: `papers/${name} ${paper.title.replace(/ on English–French$/, '')} (d2l preset: hidden ${c.hidden}, ${c.layers} layers, Adam ${c.lr}, clip ${c.clip}) train step, ${c.batch_size} × ${c.num_steps} tokens, vocab ${srcVocab} → ${tgtVocab}`,
+    tokens: c.batch_size * c.num_steps,
+    minRuns: 5,
+    maxRuns: 50,
+    budgetMs: 5000,
+    setup() {
+      const { step } = translateStep(name);
+      return () => void step();
+    },
+  };
+}
+
+/** The three translation papers, in papers/index's order (seq2seq, bahdanau, transformer). */
+export const TRANSLATE_WORKLOADS: readonly Workload[] = TRANSLATION_PAPERS.map((p) => translate(p.name));
+
 export const WORKLOADS: readonly Workload[] = [
-  ...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep, ...CHARLM_WORKLOADS, ...VISION_WORKLOADS,
+  ...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep, ...CHARLM_WORKLOADS, ...VISION_WORKLOADS, ...TRANSLATE_WORKLOADS,
 ];
 
 /** The workloads named (all when none is), in the order given; an unknown name is an error that lists the known ones. */

@@ -1,19 +1,22 @@
 /**
  * `pfs bench` and the benchmark report: the JSON lines and their arithmetic, the errors for bad
  * arguments, the timing rule, the peers' agreement with our workload list, one train step of each
- * language-model workload and of the small vision nets, and how the report judges the speed targets
- * and lays out tokens/s and images/s.
+ * language-model and translation workload and of the small vision nets, and how the report judges the
+ * speed targets and lays out tokens/s and images/s.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { bench } from '../bench/cli.js';
-import { charLMSection, find, judgeTargets, parseRecords, renderReport, visionSection, type BenchRecord } from '../bench/report.js';
-import { CHARLM_WORKLOADS, charLMStep, measure, median, SIZES, VISION_WORKLOADS, visionCpuPreset, visionStep, WORKLOADS } from '../bench/workloads.js';
+import { charLMSection, find, judgeTargets, parseRecords, renderReport, translationSection, visionSection, type BenchRecord } from '../bench/report.js';
+import {
+  CHARLM_WORKLOADS, charLMStep, measure, median, SIZES, TRANSLATE_WORKLOADS, translateStep, VISION_WORKLOADS, visionCpuPreset, visionStep, WORKLOADS,
+} from '../bench/workloads.js';
+import { TRANSLATION_PAPERS } from '../papers/index.js';
 import { LM_SPECS, type LMName } from '../papers/rnn/model.js';
 import { LM_PAPERS } from '../papers/rnn/train.js';
 import { VISION_PAPERS } from '../papers/vision/papers.js';
@@ -90,8 +93,8 @@ test('the JavaScript peers implement our workload names with the same timing rul
   const peers = (await import(new URL('../../bench/peers/common.mjs', import.meta.url).href)) as {
     BUDGET: { [name: string]: { minRuns: number; maxRuns: number; budgetMs: number; flops?: number } };
   };
-  // the language models (charlm-*) and the vision nets (vision-*) have PyTorch as their only peer: see the last tests
-  const shared = WORKLOADS.filter((w) => !CHARLM_WORKLOADS.includes(w) && !VISION_WORKLOADS.includes(w));
+  // the language models (charlm-*), the vision nets (vision-*) and the translation papers (translate-*) have PyTorch as their only peer: see the last tests
+  const shared = WORKLOADS.filter((w) => ![CHARLM_WORKLOADS, VISION_WORKLOADS, TRANSLATE_WORKLOADS].some((ws) => ws.includes(w)));
   assert.deepEqual(Object.keys(peers.BUDGET), shared.map((w) => w.name));
   for (const w of shared) {
     const b = peers.BUDGET[w.name];
@@ -389,4 +392,94 @@ test('the images/s table: the preset size and batch, rounds merged, ratios at th
   assert.match(md, /load average when these runs started: 6\.00–7\.10 \(2 cores/);
   assert.deepEqual(visionSection([m('lstm', 'native', 1, 40)]), []);
   assert.match(renderReport(rs, { cores: 2 }), /## Vision nets at their cpu presets \(images\/s\)/);
+});
+
+// ---------------------------------------------------------------- the translation papers at their d2l presets
+
+test('a translate workload per translation paper, following its d2l preset', () => {
+  assert.deepEqual(TRANSLATE_WORKLOADS.map((w) => w.name), ['translate-seq2seq', 'translate-bahdanau', 'translate-transformer']);
+  for (const p of TRANSLATION_PAPERS) {
+    const w = TRANSLATE_WORKLOADS.find((x) => x.name === `translate-${p.name}`)!;
+    assert.ok(WORKLOADS.includes(w), `${w.name} is in WORKLOADS`);
+    const c = p.presets.d2l.config;
+    assert.equal(w.tokens, c.batch_size * c.num_steps, w.name);
+    assert.ok(w.description.includes(`${c.batch_size} × ${c.num_steps} tokens, vocab 184 → 201`), w.description);
+  }
+  assert.equal(TRANSLATE_WORKLOADS[0].tokens, 64 * 10); // d2l's batch 64 × 10 steps
+  assert.throws(() => translateStep('gnmt'), /unknown paper "gnmt"; papers: seq2seq, bahdanau, transformer/);
+});
+
+test('one train step of each translation model: a batch of the preset shape, loss near ln 201, gradients clipped, an Adam step', () => {
+  const { srcVocab, tgtVocab, minValid } = SIZES.translate;
+  for (const p of TRANSLATION_PAPERS) {
+    const { model, config, batch, tokens, step } = translateStep(p.name);
+    assert.equal(config, p.presets.d2l.config); // the preset object itself, so the workload follows it
+    const B = config.batch_size;
+    const T = config.num_steps;
+    assert.equal(tokens, B * T);
+    const [X, XValid, Y, YValid] = batch;
+    assert.deepEqual([X.shape, XValid.shape, Y.shape, YValid.shape], [[B, T], [B], [B, T], [B]]);
+    const within = (t: Tensor, lo: number, hi: number) => Array.from(t.toTypedArray()).every((v) => v >= lo && v <= hi);
+    assert.ok(within(X, 0, srcVocab - 1) && within(Y, 0, tgtVocab - 1), `${p.name}: tokens outside the vocabularies`);
+    assert.ok(within(XValid, minValid, T) && within(YValid, minValid, T), `${p.name}: valid lengths outside [${minValid}, ${T}]`);
+    assert.equal(model.training, true);
+    const params = model.parameters();
+    const before = params.map((q) => q.toTypedArray());
+    const loss = step();
+    // Freshly initialised, the model predicts nearly uniformly over the 201 target words: loss ≈ ln 201.
+    assert.ok(Math.abs(loss - Math.log(tgtVocab)) < 0.5, `${p.name}: first loss ${loss}, expected about ln ${tgtVocab} = ${Math.log(tgtVocab).toFixed(4)}`);
+    const norm = Math.sqrt(noGrad(() => params.reduce((s, q) => s + (q.grad ? q.grad.mul(q.grad).sum().item() : 0), 0)));
+    assert.ok(norm > 0 && norm <= config.clip * (1 + 1e-5), `${p.name}: gradient norm ${norm} after clipping to ${config.clip}`);
+    // Adam's first step moves each entry by lr · g / (|g| + ε): at most lr, about lr wherever the gradient is not tiny
+    let worst = 0;
+    let moved = 0;
+    params.forEach((q, i) => {
+      const now = q.toTypedArray();
+      for (let k = 0; k < now.length; k++) {
+        worst = Math.max(worst, Math.abs(now[k] - before[i][k]) - 1e-6 * Math.abs(before[i][k]));
+        if (now[k] !== before[i][k]) moved++;
+      }
+    });
+    assert.ok(worst <= config.lr * (1 + 1e-4), `${p.name}: an entry moved by ${worst}, more than Adam's first step of lr ${config.lr}`);
+    assert.ok(moved > 0, `${p.name}: no parameter moved`);
+  }
+});
+
+test("the PyTorch peer's translation workloads: the papers at our sizes and timing rule, built by papers/translation/twin_torch.py", () => {
+  const py = torchPeer();
+  assert.deepEqual(pyLiteral(py, 'TRANSLATE'), Object.fromEntries(TRANSLATION_PAPERS.map((p) => [`translate-${p.name}`, p.name])));
+  const w = TRANSLATE_WORKLOADS[0];
+  assert.ok(TRANSLATE_WORKLOADS.every((x) => x.minRuns === w.minRuns && x.maxRuns === w.maxRuns && x.budgetMs === w.budgetMs));
+  const c = TRANSLATION_PAPERS[0].presets.d2l.config;
+  assert.ok(TRANSLATION_PAPERS.every((p) => p.presets.d2l.config.batch_size === c.batch_size && p.presets.d2l.config.num_steps === c.num_steps));
+  const { srcVocab, tgtVocab, minValid } = SIZES.translate;
+  assert.deepEqual(pyLiteral(py, 'TRANSLATE_SIZES'), {
+    src_vocab: srcVocab, tgt_vocab: tgtVocab, batch: c.batch_size, steps: c.num_steps, min_valid: minValid, min_runs: w.minRuns, max_runs: w.maxRuns, budget_ms: w.budgetMs,
+  });
+  // the models, their init and the presets come from the twin (imported by its path in the repository), not from a copy
+  assert.ok(existsSync(join(ROOT, 'papers/translation/twin_torch.py')), 'papers/translation/twin_torch.py is in the repository');
+  assert.match(py, /"papers" \/ "translation"/);
+  assert.match(py, /import twin_torch/);
+  assert.match(py, /twin_torch\.PRESETS\[paper\]\["d2l"\]/);
+  assert.match(py, /twin_torch\.init_weights\(model\)/);
+  assert.match(py, /twin_torch\.clip_gradients\(params, cfg\["clip"\]\)/);
+});
+
+test('the translation tokens/s table: ours beside PyTorch at the same thread count', () => {
+  const tr = (name: string, backend: string, median_ms: number): BenchRecord =>
+    m(name, backend, 1, median_ms, { tokens_per_s: (640 / median_ms) * 1000, load_avg: [4.5, 1, 1] });
+  const rs: BenchRecord[] = [
+    tr('translate-seq2seq', 'native', 160), tr('translate-seq2seq', 'pytorch', 80),
+    { name: 'translate-transformer', backend: 'native', threads: 1, error: 'timed out after 300 s' }, tr('translate-transformer', 'pytorch', 100),
+    m('lstm', 'native', 1, 40),
+  ];
+  const md = translationSection(rs, 2).join('\n');
+  assert.match(md, /^## Translation papers at their d2l presets \(tokens\/s\)$/m);
+  assert.match(md, /batch 64 × 10 synthetic tokens, vocabularies 184 → 201/);
+  // 640 tokens / 0.16 s = 4,000 vs 640 / 0.08 s = 8,000 → 0.50
+  assert.match(md, /^\| translate-seq2seq \| 4,000 \(160 ms\) \| 8,000 \(80\.0 ms\) \| 0\.50 \|$/m);
+  assert.match(md, /^\| translate-transformer \| failed \| 6,400 \(100 ms\) \| — \|$/m);
+  assert.doesNotMatch(md, /translate-bahdanau|charlm/);
+  assert.deepEqual(translationSection([m('lstm', 'native', 1, 40)]), []);
+  assert.match(renderReport(rs, { cores: 2 }), /## Translation papers at their d2l presets \(tokens\/s\)/);
 });

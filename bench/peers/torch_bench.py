@@ -371,6 +371,60 @@ def vision_setup(name):
     return setup
 
 
+# ---------------------------------------------------------------- translation papers at their d2l presets (papers/translation)
+#
+# Each workload's paper, and the sizes of bench/workloads.ts (SIZES.translate: d2l's vocabularies, the
+# shortest valid length; the d2l presets' batch × steps; its timing rule) as JSON literals that
+# test/bench.test.ts checks. The models, their init and the d2l presets come from
+# papers/translation/twin_torch.py, the project's PyTorch twin of the three papers.
+TRANSLATE = {"translate-seq2seq": "seq2seq", "translate-bahdanau": "bahdanau", "translate-transformer": "transformer"}
+TRANSLATE_SIZES = {"src_vocab": 184, "tgt_vocab": 201, "batch": 64, "steps": 10, "min_valid": 2, "min_runs": 5, "max_runs": 50, "budget_ms": 5000}
+
+
+def translate_setup(name):
+    """One train step as twin_torch's train takes it per batch (d2l's train_seq2seq): teacher forcing
+    (<bos> y_1 … y_{T−1} in), each sentence's loss the mean over the T steps of its masked token
+    cross-entropies, backward of their sum, clip_gradients to the preset's norm, Adam; the model built
+    and initialised as the twin does, in training mode (dropout on), on a fixed synthetic batch of the
+    preset's shape: random tokens, valid lengths random in [min_valid, num_steps]."""
+    paper, s = TRANSLATE[name], TRANSLATE_SIZES
+
+    def setup():
+        sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "papers" / "translation"))
+        import twin_torch  # here, not at the top: its folder is on the path only now
+
+        cfg = twin_torch.PRESETS[paper]["d2l"]
+        B, T = cfg["batch_size"], cfg["num_steps"]
+        assert (B, T) == (s["batch"], s["steps"]), f"{paper}'s d2l preset is {B} × {T}, TRANSLATE_SIZES says {s['batch']} × {s['steps']}"
+        torch.manual_seed(7)
+        model = twin_torch.MODELS[paper](s["src_vocab"], s["tgt_vocab"], cfg)
+        twin_torch.init_weights(model)
+        model.train()
+        params = list(model.parameters())
+        opt = torch.optim.Adam(params, lr=cfg["lr"])
+        X = torch.randint(0, s["src_vocab"], (B, T))
+        X_valid = torch.randint(s["min_valid"], T + 1, (B,))
+        Y = torch.randint(0, s["tgt_vocab"], (B, T))
+        Y_valid = torch.randint(s["min_valid"], T + 1, (B,))
+        bos = twin_torch.Vocab([], 1).token_to_idx[twin_torch.BOS]  # <unk>, then the reserved tokens
+        dec_input = torch.cat([torch.full((B, 1), bos, dtype=torch.long), Y[:, :-1]], 1)
+        valid = torch.arange(T)[None, :] < Y_valid[:, None]  # (B, T) the tokens before the padding
+
+        def step():
+            logits = model(X, X_valid, dec_input)  # (B, T, V)
+            ce = F.cross_entropy(logits.permute(0, 2, 1), Y, reduction="none")  # (B, T)
+            l = (ce * valid).mean(1)  # per sentence, over all T steps
+            opt.zero_grad()
+            l.sum().backward()
+            twin_torch.clip_gradients(params, cfg["clip"])
+            opt.step()
+            return l.sum().item() * T / Y_valid.sum().item()  # the token cross-entropy
+
+        return step
+
+    return setup
+
+
 WORKLOADS = [sgemm(n) for n in (256, 512, 1024, 2048)] + [
     dict(name="lenet", min_runs=10, max_runs=100, budget=3.0, setup=lenet_setup),
     dict(name="lstm", min_runs=10, max_runs=100, budget=3.0, setup=lstm_setup),
@@ -384,6 +438,10 @@ WORKLOADS = [sgemm(n) for n in (256, 512, 1024, 2048)] + [
     dict(name=n, images=c["batch"], min_runs=VISION_RUNS["min_runs"], max_runs=VISION_RUNS["max_runs"],
          budget=VISION_RUNS["budget_ms"] / 1000, setup=vision_setup(n))
     for n, c in VISION.items()
+] + [
+    dict(name=n, tokens=TRANSLATE_SIZES["batch"] * TRANSLATE_SIZES["steps"], min_runs=TRANSLATE_SIZES["min_runs"],
+         max_runs=TRANSLATE_SIZES["max_runs"], budget=TRANSLATE_SIZES["budget_ms"] / 1000, setup=translate_setup(n))
+    for n in TRANSLATE
 ]
 
 # ---------------------------------------------------------------- timing (the rule of bench/workloads.ts `measure`)
