@@ -318,21 +318,28 @@ export function charLMStep(name: LMName, seed = 5): CharLMStep {
   return { net, optimizer, config, tokens: B * T, step: () => trainEpoch(net, [[X, Y]], optimizer, opts).nll };
 }
 
+/** A workload of one train step of a paper's model, built (seeded) by `build` when the workload is set up. */
+function trainStep(w: Omit<Workload, 'setup'>, build: () => { step(): number }): Workload {
+  return {
+    ...w,
+    setup() {
+      const { step } = build();
+      return () => void step();
+    },
+  };
+}
+
 function charLM(name: LMName): Workload {
   const c = LM_PAPERS.find((p) => p.name === name)!.presets.d2l.config;
   const shape = `H ${c.hidden} × ${c.layers} layer${c.layers > 1 ? 's' : ''}${LM_SPECS[name].bidirectional ? ', bidirectional' : ''}`;
-  return {
+  return trainStep({
     name: `charlm-${name}`,
     description: `papers/rnn ${name} (d2l preset: ${shape}, ${c.init} init) train step, ${c.batch_size} × ${c.num_steps} tokens, vocab ${SIZES.charlm.vocab}`,
     tokens: c.batch_size * c.num_steps,
     minRuns: 5,
     maxRuns: 50,
     budgetMs: 5000,
-    setup() {
-      const { step } = charLMStep(name);
-      return () => void step();
-    },
-  };
+  }, () => charLMStep(name));
 }
 
 /** The five language models, in papers/rnn's order. */
@@ -395,7 +402,7 @@ export function visionStep(name: string, opts: { batch?: number; seed?: number }
 
 function vision(name: string): Workload {
   const c = visionCpuPreset(name);
-  return {
+  return trainStep({
     name: `vision-${name}`,
     description: `papers/vision ${findVisionNet(name).title} train step at its cpu preset: ${c.size}×${c.size}, batch ${c.batch_size}, lr ${c.lr}`,
     images: c.batch_size,
@@ -403,11 +410,7 @@ function vision(name: string): Workload {
     minRuns: 3,
     maxRuns: 20,
     budgetMs: 5000,
-    setup() {
-      const { step } = visionStep(name);
-      return () => void step();
-    },
-  };
+  }, () => visionStep(name));
 }
 
 /** The six vision nets, in papers/vision's order (alexnet, vgg, nin, googlenet, resnet, regnet). */
@@ -474,18 +477,14 @@ function translate(name: string): Workload {
   const paper = translationPaperNamed(name);
   const c = paper.presets.d2l.config;
   const { srcVocab, tgtVocab } = SIZES.translate;
-  return {
+  return trainStep({
     name: `translate-${name}`,
     description: `papers/${name} ${paper.title.replace(/ on English–French$/, '')} (d2l preset: hidden ${c.hidden}, ${c.layers} layers, Adam ${c.lr}, clip ${c.clip}) train step, ${c.batch_size} × ${c.num_steps} tokens, vocab ${srcVocab} → ${tgtVocab}`,
     tokens: c.batch_size * c.num_steps,
     minRuns: 5,
     maxRuns: 50,
     budgetMs: 5000,
-    setup() {
-      const { step } = translateStep(name);
-      return () => void step();
-    },
-  };
+  }, () => translateStep(name));
 }
 
 /** The three translation papers, in papers/index's order (seq2seq, bahdanau, transformer). */
