@@ -412,7 +412,7 @@ def translate_setup(name):
 
         def step():
             logits = model(X, X_valid, dec_input)  # (B, T, V)
-            ce = F.cross_entropy(logits.permute(0, 2, 1), Y, reduction="none")  # (B, T)
+            ce = F.cross_entropy(logits.reshape(B * T, -1), Y.reshape(B * T), reduction="none").reshape(B, T)
             l = (ce * valid).mean(1)  # per sentence, over all T steps
             opt.zero_grad()
             l.sum().backward()
