@@ -604,10 +604,11 @@ for (const name of fast) {
         [0, 4, 3, 5], // no slices
         [2, 3, 0, 4], // empty rows
         [2, 0, 3, 0], // no rows, nothing picked
-        [1, 6719, 100, 3072], // an embedding lookup: threads over the rows picked; the additions' over chunks of a row
-        [2, 300, 67, 500], // fewer slices than threads: rows cut into chunks (odd widths)
+        [1, 6719, 100, 3072], // an embedding lookup: threads over the rows picked, over ranges of the rows added into
+        [2, 300, 67, 500], // fewer slices than threads: ranges of rows, scatterAdd chunks of a row (odd widths)
         [7, 30, 13, 600], // more slices than threads
-        [1, 50, 1, 40_000], // one column: too narrow to cut, one thread for the additions
+        [1, 50, 1, 40_000], // one column: ranges of rows; too narrow for scatterAdd to cut, one thread
+        [1, 40_000, 40, 900], // more rows than elements added: indexAdd on one thread
       ];
       for (let r = 0; r < 8; r++) sizes.push([g.randint(1, 5), g.randint(1, 40), g.randint(1, 70), g.randint(1, 90)]);
       for (const dtype of ALL_DTYPES) {
