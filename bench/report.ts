@@ -235,6 +235,7 @@ export function renderReport(rs: readonly BenchRecord[], meta: Meta): string {
   L.push('2-layer and bidirectional models, as d2l\'s concise versions do.');
   L.push('The `vision-*` workloads are papers/vision\'s nets at their `cpu` presets, also against PyTorch only and interleaved with it;');
   L.push('the PyTorch peer builds them with the torch.nn definitions of test/fixtures/gen_vision.py (d2l\'s, `nn.LazyLinear` included).');
+  L.push('`embedding` (the skip-gram lookup and its gradient) is measured on our backends only: no peer runs it.');
   L.push('');
   return L.join('\n');
 }

@@ -18,13 +18,16 @@
  *   charlm-lstm,             code (RNNLM) with its d2l preset's hidden size, layers, init, lr and clip:
  *   charlm-deep-lstm,        one train step of batch 32 × 35 steps, vocabulary 28 (trainEpoch on one
  *   charlm-bi-lstm           batch); tokens/s = 32·35 / step time. PyTorch is their only peer.
+ *   embedding                an embedding lookup and its gradient at skip-gram's sizes: 512 × 60
+ *                            word ids into a (6719, 100) float32 table (indexSelect forward,
+ *                            indexAdd backward). Ours only: no peer runs it.
  *
  * Every random choice flows from a fixed seed. A train step is: zero the gradients, forward, loss,
  * backward, (clip,) optimiser step — the whole of what a training loop does per batch, data aside.
  */
 import { clipGradNorm } from '../src/optim/clip.js';
 import { SGD } from '../src/optim/sgd.js';
-import { crossEntropy, LayerNorm, Linear, Module } from '../src/nn/index.js';
+import { crossEntropy, Embedding, LayerNorm, Linear, Module } from '../src/nn/index.js';
 import { oneHot } from '../src/ops/indexing.js';
 import { cat } from '../src/ops/shape.js';
 import { Generator } from '../src/tensor/rng.js';
@@ -66,6 +69,8 @@ export const SIZES = {
   resnet18: { batch: 32, size: 96, lr: 0.05 },
   /** The Time Machine's vocabulary after d2l's preprocessing (26 letters, space, <unk>); the rest is the d2l preset's. */
   charlm: { vocab: 28 },
+  /** d2l's skip-gram on PTB: vocabulary 6719, embeddings of 100, batches of 512 centres × 60 context and noise words (ours only). */
+  embedding: { vocab: 6719, dim: 100, batch: 512, words: 60 },
 } as const;
 
 // ---------------------------------------------------------------- SGEMM
@@ -394,8 +399,39 @@ function vision(name: string): Workload {
 /** The six vision nets, in papers/vision's order (alexnet, vgg, nin, googlenet, resnet, regnet). */
 export const VISION_WORKLOADS: readonly Workload[] = VISION_PAPERS.map((p) => vision(p.name));
 
+// ---------------------------------------------------------------- embedding lookup
+
+/**
+ * The lookup of word2vec's skip-gram (Mikolov et al. 2013) as d2l trains it on PTB, with its gradient:
+ * a batch of 512 centre words, each with 60 context and noise words, looked up in a (6719, 100) table,
+ * and a fixed random gradient of the (512, 60, 100) result sent back into the table. Forward is one
+ * indexSelect of 30720 rows; backward, one indexAdd of them (repeated words accumulate: 30720 ids
+ * drawn uniformly from 6719).
+ */
+const embeddingStep: Workload = {
+  name: 'embedding',
+  description: `Embedding forward+backward, skip-gram sizes: ${SIZES.embedding.batch} × ${SIZES.embedding.words} word ids into a (${SIZES.embedding.vocab}, ${SIZES.embedding.dim}) float32 table`,
+  minRuns: 10,
+  maxRuns: 200,
+  budgetMs: 2000,
+  setup() {
+    const { vocab, dim, batch, words } = SIZES.embedding;
+    const g = new Generator(7);
+    const emb = new Embedding(vocab, dim, { generator: g });
+    const ids = Tensor.randint(0, vocab, [batch, words], { generator: g }); // (B, L) word ids
+    const R = Tensor.randn([batch, words, dim], { generator: g }); //          (B, L, d) the gradient reaching the lookup
+    return () => {
+      emb.weight.grad = null;
+      emb.forward(ids).backward(R);
+    };
+  },
+};
+
+/** The workloads no peer runs: measured on our backends only. */
+export const OWN_WORKLOADS: readonly Workload[] = [embeddingStep];
+
 export const WORKLOADS: readonly Workload[] = [
-  ...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep, ...CHARLM_WORKLOADS, ...VISION_WORKLOADS,
+  ...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep, ...CHARLM_WORKLOADS, ...VISION_WORKLOADS, ...OWN_WORKLOADS,
 ];
 
 /** The workloads named (all when none is), in the order given; an unknown name is an error that lists the known ones. */

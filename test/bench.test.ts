@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { bench } from '../bench/cli.js';
 import { charLMSection, find, judgeTargets, parseRecords, renderReport, visionSection, type BenchRecord } from '../bench/report.js';
-import { CHARLM_WORKLOADS, charLMStep, measure, median, SIZES, VISION_WORKLOADS, visionCpuPreset, visionStep, WORKLOADS } from '../bench/workloads.js';
+import { CHARLM_WORKLOADS, charLMStep, measure, median, OWN_WORKLOADS, SIZES, VISION_WORKLOADS, visionCpuPreset, visionStep, WORKLOADS } from '../bench/workloads.js';
 import { LM_SPECS, type LMName } from '../papers/rnn/model.js';
 import { LM_PAPERS } from '../papers/rnn/train.js';
 import { VISION_PAPERS } from '../papers/vision/papers.js';
@@ -90,8 +90,9 @@ test('the JavaScript peers implement our workload names with the same timing rul
   const peers = (await import(new URL('../../bench/peers/common.mjs', import.meta.url).href)) as {
     BUDGET: { [name: string]: { minRuns: number; maxRuns: number; budgetMs: number; flops?: number } };
   };
-  // the language models (charlm-*) and the vision nets (vision-*) have PyTorch as their only peer: see the last tests
-  const shared = WORKLOADS.filter((w) => !CHARLM_WORKLOADS.includes(w) && !VISION_WORKLOADS.includes(w));
+  // the language models (charlm-*) and the vision nets (vision-*) have PyTorch as their only peer: see the last tests;
+  // the embedding lookup has none
+  const shared = WORKLOADS.filter((w) => !CHARLM_WORKLOADS.includes(w) && !VISION_WORKLOADS.includes(w) && !OWN_WORKLOADS.includes(w));
   assert.deepEqual(Object.keys(peers.BUDGET), shared.map((w) => w.name));
   for (const w of shared) {
     const b = peers.BUDGET[w.name];
