@@ -238,6 +238,7 @@ export function renderReport(rs: readonly BenchRecord[], meta: Meta): string {
   L.push('the PyTorch peer builds them with the torch.nn definitions of test/fixtures/gen_vision.py (d2l\'s, `nn.LazyLinear` included).');
   L.push('The `translate-*` workloads are the translation papers\' models, built by their papers\' code at the d2l presets, against PyTorch only');
   L.push('and interleaved with it; the PyTorch peer builds them with papers/translation/twin_torch.py, the project\'s PyTorch twin of the three papers.');
+  L.push('`embedding` (the skip-gram lookup and its gradient) is measured on our backends only: no peer runs it.');
   L.push('');
   return L.join('\n');
 }

@@ -63,12 +63,13 @@ ROUNDS="${BENCH_ROUNDS:-1}"
 case "$ROUNDS" in '' | *[!0-9]* | 0) echo "bench/run.sh: BENCH_ROUNDS must be a whole number ≥ 1, got '$ROUNDS'" >&2; exit 2 ;; esac
 # ALL: the workloads every peer is tried on; CHARLM: papers/rnn's language models, VISION: papers/vision's
 # nets at their cpu presets, TRANSLATE: the translation papers at their d2l presets (these three: ours and
-# PyTorch only)
+# PyTorch only); OWN: the workloads no peer runs (ours only)
 ALL="sgemm-256 sgemm-512 sgemm-1024 sgemm-2048 lenet lstm transformer resnet18"
 CHARLM="charlm-rnn charlm-gru charlm-lstm charlm-deep-lstm charlm-bi-lstm"
 VISION="vision-alexnet vision-vgg vision-nin vision-googlenet vision-resnet vision-regnet"
 TRANSLATE="translate-seq2seq translate-bahdanau translate-transformer"
-ONLY="${BENCH_ONLY:-$ALL $CHARLM $VISION $TRANSLATE}"
+OWN="embedding"
+ONLY="${BENCH_ONLY:-$ALL $CHARLM $VISION $TRANSLATE $OWN}"
 
 say() { echo "[bench] $*" >&2; }
 note() { say "$*"; echo "$*" >> "$NOTES"; }
@@ -167,7 +168,7 @@ fi
 for b in $BACKENDS; do
   [ "$b" = ref ] && continue
   for t in $THREADS; do
-    for w in $ALL; do
+    for w in $ALL $OWN; do
       # shellcheck disable=SC2046
       measure "$b" "$t" "$w" 180 env PFS_THREADS="$t" PFS_WASM_RELAXED=0 $PFS "$w" --backend "$b" --threads "$t" --json $(normal)
     done
@@ -183,7 +184,7 @@ done
 # ref, the plain-TypeScript specification: the small workloads only, to show what the fast backends buy.
 case " $BACKENDS " in
   *" ref "*)
-    for w in sgemm-256 sgemm-512 lenet lstm; do
+    for w in sgemm-256 sgemm-512 lenet lstm $OWN; do
       # shellcheck disable=SC2046
       measure ref 1 "$w" 180 $PFS "$w" --backend ref --json $(few 3)
     done

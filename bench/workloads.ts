@@ -25,13 +25,16 @@
  *                            10 tokens with d2l's vocabulary sizes, source 184, target 201;
  *                            tokens/s = 64·10 / step time. PyTorch (papers/translation/twin_torch.py)
  *                            is their only peer.
+ *   embedding                an embedding lookup and its gradient at skip-gram's sizes: 512 × 60
+ *                            word ids into a (6719, 100) float32 table (indexSelect forward,
+ *                            indexAdd backward). Ours only: no peer runs it.
  *
  * Every random choice flows from a fixed seed. A train step is: zero the gradients, forward, loss,
  * backward, (clip,) optimiser step — the whole of what a training loop does per batch, data aside.
  */
 import { clipGradNorm } from '../src/optim/clip.js';
 import { SGD } from '../src/optim/sgd.js';
-import { crossEntropy, LayerNorm, Linear, Module } from '../src/nn/index.js';
+import { crossEntropy, Embedding, LayerNorm, Linear, Module } from '../src/nn/index.js';
 import { oneHot } from '../src/ops/indexing.js';
 import { cat } from '../src/ops/shape.js';
 import { Adam } from '../src/optim/adam.js';
@@ -85,6 +88,8 @@ export const SIZES = {
    * preset's num_steps); batch and steps are the preset's (64 × 10).
    */
   translate: { srcVocab: 184, tgtVocab: 201, minValid: 2 },
+  /** d2l's skip-gram on PTB: vocabulary 6719, embeddings of 100, batches of 512 centres × 60 context and noise words (ours only). */
+  embedding: { vocab: 6719, dim: 100, batch: 512, words: 60 },
 } as const;
 
 // ---------------------------------------------------------------- SGEMM
@@ -490,8 +495,40 @@ function translate(name: string): Workload {
 /** The three translation papers, in papers/index's order (seq2seq, bahdanau, transformer). */
 export const TRANSLATE_WORKLOADS: readonly Workload[] = TRANSLATION_PAPERS.map((p) => translate(p.name));
 
+// ---------------------------------------------------------------- embedding lookup
+
+/**
+ * The lookup of word2vec's skip-gram (Mikolov et al. 2013) as d2l trains it on PTB, with its gradient:
+ * a batch of 512 centre words, each with 60 context and noise words, looked up in a (6719, 100) table,
+ * and a fixed random gradient of the (512, 60, 100) result sent back into the table. Forward is one
+ * indexSelect of 30720 rows; backward, one indexAdd of them (repeated words accumulate: 30720 ids
+ * drawn uniformly from 6719).
+ */
+const embeddingStep: Workload = {
+  name: 'embedding',
+  description: `Embedding forward+backward, skip-gram sizes: ${SIZES.embedding.batch} × ${SIZES.embedding.words} word ids into a (${SIZES.embedding.vocab}, ${SIZES.embedding.dim}) float32 table`,
+  minRuns: 10,
+  maxRuns: 200,
+  budgetMs: 2000,
+  setup() {
+    const { vocab, dim, batch, words } = SIZES.embedding;
+    const g = new Generator(7);
+    const emb = new Embedding(vocab, dim, { generator: g });
+    const ids = Tensor.randint(0, vocab, [batch, words], { generator: g }); // (B, L) word ids
+    const R = Tensor.randn([batch, words, dim], { generator: g }); //          (B, L, d) the gradient reaching the lookup
+    return () => {
+      emb.weight.grad = null;
+      emb.forward(ids).backward(R);
+    };
+  },
+};
+
+/** The workloads no peer runs: measured on our backends only. */
+export const OWN_WORKLOADS: readonly Workload[] = [embeddingStep];
+
 export const WORKLOADS: readonly Workload[] = [
   ...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep, ...CHARLM_WORKLOADS, ...VISION_WORKLOADS, ...TRANSLATE_WORKLOADS,
+  ...OWN_WORKLOADS,
 ];
 
 /** The workloads named (all when none is), in the order given; an unknown name is an error that lists the known ones. */

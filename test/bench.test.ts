@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { bench } from '../bench/cli.js';
 import { charLMSection, find, judgeTargets, parseRecords, renderReport, translationSection, visionSection, type BenchRecord } from '../bench/report.js';
 import {
-  CHARLM_WORKLOADS, charLMStep, measure, median, SIZES, TRANSLATE_WORKLOADS, translateStep, VISION_WORKLOADS, visionCpuPreset, visionStep, WORKLOADS,
+  CHARLM_WORKLOADS, charLMStep, measure, median, OWN_WORKLOADS, SIZES, TRANSLATE_WORKLOADS, translateStep, VISION_WORKLOADS, visionCpuPreset, visionStep,
+  WORKLOADS,
 } from '../bench/workloads.js';
 import { TRANSLATION_PAPERS } from '../papers/index.js';
 import { LM_SPECS, type LMName } from '../papers/rnn/model.js';
@@ -93,8 +94,9 @@ test('the JavaScript peers implement our workload names with the same timing rul
   const peers = (await import(new URL('../../bench/peers/common.mjs', import.meta.url).href)) as {
     BUDGET: { [name: string]: { minRuns: number; maxRuns: number; budgetMs: number; flops?: number } };
   };
-  // the language models (charlm-*), the vision nets (vision-*) and the translation papers (translate-*) have PyTorch as their only peer: see the last tests
-  const shared = WORKLOADS.filter((w) => ![CHARLM_WORKLOADS, VISION_WORKLOADS, TRANSLATE_WORKLOADS].some((ws) => ws.includes(w)));
+  // the language models (charlm-*), the vision nets (vision-*) and the translation papers (translate-*) have PyTorch as their only peer:
+  // see the last tests; the embedding lookup has none
+  const shared = WORKLOADS.filter((w) => ![CHARLM_WORKLOADS, VISION_WORKLOADS, TRANSLATE_WORKLOADS, OWN_WORKLOADS].some((ws) => ws.includes(w)));
   assert.deepEqual(Object.keys(peers.BUDGET), shared.map((w) => w.name));
   for (const w of shared) {
     const b = peers.BUDGET[w.name];

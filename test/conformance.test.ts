@@ -3,14 +3,16 @@
  * the reference kernels (the specification) on seeded random inputs: sizes 0, 1, odd and large
  * enough to use threads; non-contiguous views (permuted, offset, broadcast with stride 0); NaN, ±∞
  * and ±0 passing through; conv2d with groups, stride, padding and dilation; batch norm's three
- * kernels. Then the op level: a small conv net's (with BatchNorm) loss and gradients under the backend
- * equal those under `ref`.
+ * kernels; the indexing kernels on every dtype with repeated indices. Then the op level: a small conv
+ * net's (with BatchNorm) loss and gradients under the backend equal those under `ref`, and so do an
+ * embedding lookup's, a gather's and a scatterAdd's.
  *
  * Tolerances: results that are exact in the reference's arithmetic (copies, + − × ÷, comparisons,
- * max/min, pooling indices) must match exactly. Sums (gemm, conv, reduce) may round differently:
- * the error allowed is rtol times the same sum taken over absolute values (a bound that does not
- * shrink when terms cancel), with rtol 1e-5 for float32 and 1e-12 for float64. exp/log/tanh/sigmoid/pow
- * come from different math libraries: a few units in the last place.
+ * max/min, pooling indices; the indexing kernels' sums, taken in the same order) must match exactly.
+ * Sums (gemm, conv, reduce) may round differently: the error allowed is rtol times the same sum taken
+ * over absolute values (a bound that does not shrink when terms cancel), with rtol 1e-5 for float32
+ * and 1e-12 for float64. exp/log/tanh/sigmoid/pow come from different math libraries: a few units in
+ * the last place.
  *
  * The wasm backend runs twice: its threaded build with 2 threads (the workers started before the
  * tests), and its single-threaded build (registered here as `wasm-single`, with every call going to
@@ -34,7 +36,7 @@ import { allocate, type DType, type TypedArray } from '../src/tensor/dtype.js';
 import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { noGrad } from '../src/autograd/mode.js';
-import { AvgPool2d, BatchNorm2d, Conv2d, crossEntropy, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh } from '../src/nn/index.js';
+import { AvgPool2d, BatchNorm2d, Conv2d, crossEntropy, Embedding, Flatten, Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Tanh } from '../src/nn/index.js';
 
 // the single-threaded wasm build, beside the threaded one that auto.ts registered as 'wasm'
 // (every call, however small, going to the C kernels: the registered one leaves small calls to ref)
@@ -150,6 +152,24 @@ const absArray = (a: TypedArray): TypedArray => {
 };
 const absView = (v: View): View => ({ ...v, data: absArray(v.data) });
 const outLike = (dtype: DType, n: number): TypedArray => allocate(dtype, n);
+const ALL_DTYPES: DType[] = ['float32', 'float64', 'int32', 'bool'];
+
+/** count indices in [0, n) with repeats: every fifth is the first one again. */
+function randIndex(g: Generator, count: number, n: number): Int32Array {
+  const idx = new Int32Array(count);
+  for (let i = 0; i < count; i++) idx[i] = i % 5 === 0 && i > 0 ? idx[0] : g.randint(0, n);
+  return idx;
+}
+
+/** f's result computed with `backend` in use; ref is in use again afterwards. */
+function under<T>(backend: string, f: () => T): T {
+  useBackend(backend);
+  try {
+    return f();
+  } finally {
+    useBackend('ref');
+  }
+}
 
 // ------------------------------------------------------------------ the suite
 
@@ -574,6 +594,62 @@ for (const name of fast) {
       }
     });
 
+    test('indexSelect, indexAdd, gather and scatterAdd over every dtype, with repeated indices, sizes 0 and 1, and threads', () => {
+      // [outer, n, inner, m]: x or out (outer, n, inner), the picked rows (outer, m, inner)
+      const sizes: [number, number, number, number][] = [
+        [1, 1, 1, 1],
+        [1, 5, 1, 9], // one column, more picks than rows
+        [3, 1, 5, 6], // one row, picked again and again
+        [1, 7, 3, 0], // nothing picked
+        [0, 4, 3, 5], // no slices
+        [2, 3, 0, 4], // empty rows
+        [2, 0, 3, 0], // no rows, nothing picked
+        [1, 6719, 100, 3072], // an embedding lookup: threads over the rows picked, over ranges of the rows added into
+        [2, 300, 67, 500], // fewer slices than threads: ranges of rows, scatterAdd chunks of a row (odd widths)
+        [7, 30, 13, 600], // more slices than threads
+        [1, 50, 1, 40_000], // one column: ranges of rows; too narrow for scatterAdd to cut, one thread
+        [1, 40_000, 40, 900], // more rows than elements added: indexAdd on one thread
+      ];
+      for (let r = 0; r < 8; r++) sizes.push([g.randint(1, 5), g.randint(1, 40), g.randint(1, 70), g.randint(1, 90)]);
+      for (const dtype of ALL_DTYPES) {
+        const specials = dtype === 'float32' || dtype === 'float64';
+        const blank = (len: number) => outLike(dtype, len).fill(specials ? NaN : 7); // every element must be written
+        for (const [outer, n, inner, m] of sizes) {
+          const what = `${dtype} (${outer}, ${n}, ${inner}) m ${m}`;
+          const [table, picked] = [outer * n * inner, outer * m * inner];
+          const x = randArray(g, dtype, table, specials);
+          const rows = randIndex(g, m, n);
+          const each = randIndex(g, picked, n);
+          const [got, want] = [blank(picked), blank(picked)];
+          k.indexSelect(x, outer, n, inner, rows, got);
+          refKernels.indexSelect(x, outer, n, inner, rows, want);
+          checkClose(got, want, EXACT, `indexSelect ${what}`);
+          k.gather(x, outer, n, inner, each, m, got);
+          refKernels.gather(x, outer, n, inner, each, m, want);
+          checkClose(got, want, EXACT, `gather ${what}`);
+          // the additions go into an output that holds values already
+          const src = randArray(g, dtype, picked, specials);
+          const base = randArray(g, dtype, table);
+          const [sum, sum0] = [base.slice(), base.slice()];
+          k.indexAdd(src, outer, n, inner, rows, sum);
+          refKernels.indexAdd(src, outer, n, inner, rows, sum0);
+          checkClose(sum, sum0, EXACT, `indexAdd ${what}`);
+          const [sc, sc0] = [base.slice(), base.slice()];
+          k.scatterAdd(src, outer, n, inner, each, m, sc);
+          refKernels.scatterAdd(src, outer, n, inner, each, m, sc0);
+          checkClose(sc, sc0, EXACT, `scatterAdd ${what}`);
+        }
+      }
+      // sums wrap around in int32 and bool (uint8) storage, as the typed arrays store them
+      for (const [dtype, big] of [['int32', 2 ** 31 - 1], ['bool', 255]] as [DType, number][]) {
+        const src = outLike(dtype, 300 * 4).fill(big);
+        const [out, out0] = [outLike(dtype, 300 * 2).fill(big), outLike(dtype, 300 * 2).fill(big)];
+        k.indexAdd(src, 1, 2, 300, Int32Array.of(1, 0, 1, 1), out);
+        refKernels.indexAdd(src, 1, 2, 300, Int32Array.of(1, 0, 1, 1), out0);
+        checkClose(out, out0, EXACT, `indexAdd ${dtype} wrapping`);
+      }
+    });
+
     test('an elementwise output may be one of its operands (kernels.ts: aliasing)', () => {
       for (const dtype of FLOATS) {
         const n = 300 * 257;
@@ -610,13 +686,45 @@ for (const name of fast) {
       const f = (len: number) => new Float32Array(len);
       assert.throws(() => k.bnStats(f(5), 2, 3, 1, f(3), f(3)), /shorter than outer·c·inner|has 5 elements, the geometry needs 6/);
       assert.throws(() => k.channelAffine(f(6), 2, 3, 1, f(2), f(3), f(6)), /shorter than c|has 2 elements, the geometry needs 3/);
+      // an index outside its dim (the ops check them; a direct call is refused too, with nothing written)
+      const table = f(3 * 300).fill(1);
+      const bad = /an index lies outside the dim it picks from/;
+      assert.throws(() => k.indexSelect(table, 1, 3, 300, Int32Array.of(0, 3), f(600)), bad);
+      assert.throws(() => k.indexAdd(f(600), 1, 3, 300, Int32Array.of(-1, 0), table), bad);
+      assert.throws(() => k.gather(table, 1, 3, 300, new Int32Array(300).fill(2, 7).fill(3, 299), 1, f(300)), bad);
+      assert.throws(() => k.scatterAdd(f(300), 1, 3, 300, new Int32Array(300).fill(-2, 150, 151), 1, table), bad);
+      assert.ok(table.every((v) => v === 1), 'a refused indexAdd or scatterAdd wrote nothing');
+      assert.throws(() => k.indexSelect(f(5), 1, 3, 2, Int32Array.of(0), f(2)), /has 5 elements, the geometry needs 6/);
+      assert.throws(() => k.gather(f(6), 1, 3, 2, Int32Array.of(0), 1, f(2)), /the index has 1 elements, the geometry needs 2/);
+    });
+
+    test('op level: an embedding lookup, a gather and a scatterAdd give the same values and gradients as under ref', () => {
+      for (const dtype of FLOATS) {
+        const run = (backend: string) =>
+          under(backend, () => {
+            const gen = new Generator(11);
+            const emb = new Embedding(97, 40, { generator: gen }).to(dtype);
+            const words = Tensor.from(randIndex(gen, 8 * 70, 97), { dtype: 'int32' }).reshape([8, 70]); // repeated words
+            const y = emb.forward(words); // (8, 70, 40)
+            y.mul(Tensor.randn(y.shape, { generator: gen, dtype })).sum().backward();
+            const x = Tensor.randn([6, 40, 9], { generator: gen, dtype, requiresGrad: true });
+            const src = Tensor.randn([6, 25, 9], { generator: gen, dtype, requiresGrad: true });
+            const index = Tensor.from(randIndex(gen, 6 * 25 * 9, 40), { dtype: 'int32' }).reshape([6, 25, 9]);
+            const z = x.gather(1, index).add(x.scatterAdd(1, index, src).narrow(1, 0, 25));
+            z.mul(Tensor.randn(z.shape, { generator: gen, dtype })).sum().backward();
+            return [y, emb.weight.grad!, z, x.grad!, src.grad!].map((t) => t.toTypedArray());
+          });
+        const mine = run(name);
+        const ref = run('ref');
+        const names = ['embedding', 'its weight gradient', 'gather + scatterAdd', 'the gradient of x', 'the gradient of src'];
+        mine.forEach((got, i) => checkClose(got, ref[i], EXACT, `${dtype} ${names[i]}`));
+      }
     });
 
     test('op level: a small conv net gives the same loss and gradients as under ref', () => {
       for (const dtype of FLOATS) {
-        const run = (backend: string) => {
-          useBackend(backend);
-          try {
+        const run = (backend: string) =>
+          under(backend, () => {
             const gen = new Generator(7);
             const net = new Sequential(
               new Conv2d(2, 6, 3, { padding: 1, bias: false, generator: gen }), new BatchNorm2d(6), new ReLU(), new MaxPool2d(2),
@@ -629,10 +737,7 @@ for (const name of fast) {
             loss.backward();
             const logits = noGrad(() => net.forward(x) as Tensor);
             return { loss: loss.item(), logits: logits.toTypedArray(), grads: net.parameters().map((p) => p.grad!.toTypedArray()) };
-          } finally {
-            useBackend('ref');
-          }
-        };
+          });
         const mine = run(name);
         const ref = run('ref');
         const tol = { rtol: dtype === 'float32' ? 2e-4 : 1e-10 };

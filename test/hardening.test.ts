@@ -165,7 +165,7 @@ test('the wasm backend runs a call larger than its memory can take in ref, witho
   // A 2**30 + 16 float32 operand is 4 GiB + 64 bytes: the allocator's size would wrap to 64 bytes
   // (the RangeError of a big mul); now the block is declined before anything is allocated or copied.
   let called = false;
-  const huge: Part = { data: new Float32Array(16), start: 0, end: 2 ** 30 + 16, out: false };
+  const huge: Part = { data: new Float32Array(16), start: 0, end: 2 ** 30 + 16, role: 'in' };
   assert.equal(rt.run([huge], () => ((called = true), 0), 'test'), false);
   assert.equal(called, false);
   // Over a lowered limit, an op's call falls back to ref for that call and gives ref's result.

@@ -106,7 +106,7 @@ export interface Kernels {
   gemm(args: GemmArgs): void;
   /** out (outer, idx.length, inner) = x (outer, n, inner) picked along the middle axis; idx checked by the op. */
   indexSelect(x: TypedArray, outer: number, n: number, inner: number, idx: Int32Array, out: TypedArray): void;
-  /** out (outer, n, inner) += src (outer, idx.length, inner) along the middle axis (indexSelect's adjoint). */
+  /** out (outer, n, inner) += src (outer, idx.length, inner) along the middle axis (indexSelect's adjoint); repeated indices accumulate. */
   indexAdd(src: TypedArray, outer: number, n: number, inner: number, idx: Int32Array, out: TypedArray): void;
   /**
    * gather along the middle axis: out (outer, m, inner)[o, j, i] = x (outer, n, inner)[o, idx[o, j, i], i].

@@ -7,9 +7,11 @@
  * wasm/index.ts: copy them into the module's memory) into a kernel table that falls back to `ref`
  * whenever the call is declined.
  *
- * Every check on a call happens here, once, for both backends: numbers whole, sizes ≥ 0, each array
- * long enough, each view inside its array. The C side trusts them. Offsets in meta are relative to
- * the start of their array's range, which is where the backend's pointer for that array points.
+ * Every check on a call's geometry happens here, once, for both backends: numbers whole, sizes ≥ 0,
+ * each array long enough, each view inside its array. The C side trusts them; it checks only the
+ * indices that are data (a max-pool backward's argmax, the indexing kernels' idx: PFS_EBADINDEX).
+ * Offsets in meta are relative to the start of their array's range, which is where the backend's
+ * pointer for that array points.
  */
 import type { TypedArray } from '../tensor/dtype.js';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Conv2dGeom, type Kernels, type Pool2dGeom, type View } from './kernels.js';
@@ -24,6 +26,7 @@ export const C_KERNELS = [
   'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward',
   'unary', 'binary', 'where', 'reduce',
   'bnStats', 'channelAffine', 'bnBackward',
+  'indexSelect', 'indexAdd', 'gather', 'scatterAdd',
 ] as const;
 export type CKernel = (typeof C_KERNELS)[number];
 
@@ -33,12 +36,15 @@ export const DTYPES = ['f32', 'f64', 'i32', 'u8'] as const;
 /** pfs.h's status codes. */
 export const STATUS = { ok: 0, unsupported: 1, enomem: -1, badIndex: -2 } as const;
 
-/** One array of a call: the kernel reads (or, `out`, writes) data[start, end). */
+/**
+ * One array of a call: the kernel reads data[start, end) ('in'), writes it ('out'), or adds into it
+ * ('inout': it reads the values there and writes the sums back).
+ */
 export interface Operand {
   data: TypedArray;
   start: number;
   end: number;
-  out: boolean;
+  role: 'in' | 'out' | 'inout';
 }
 
 export interface PackedCall {
@@ -46,7 +52,11 @@ export interface PackedCall {
   meta: Float64Array;
   /** In pfs_call's order; null for an array the kernel does not use (bnBackward without a weight). */
   arrays: (Operand | null)[];
-  /** Elements (multiply-adds for gemm) the call processes, for a backend's small-call threshold; Infinity where none applies. */
+  /**
+   * Elements (multiply-adds for gemm) the call processes, for a backend's small-call threshold;
+   * Infinity where none applies; 0 for an indexing call that a backend copying its operands should
+   * leave to ref (see indexCall).
+   */
   work: number;
 }
 
@@ -57,8 +67,8 @@ function fail(kernel: string, what: string): never {
   throw new RangeError(`pfs ${kernel}: ${what}`);
 }
 
-const input = (data: TypedArray, start: number, end: number): Operand => ({ data, start, end, out: false });
-const output = (data: TypedArray, length: number): Operand => ({ data, start: 0, end: length, out: true });
+const input = (data: TypedArray, start: number, end: number): Operand => ({ data, start, end, role: 'in' });
+const output = (data: TypedArray, length: number, role: 'out' | 'inout' = 'out'): Operand => ({ data, start: 0, end: length, role });
 
 function need(kernel: string, name: string, a: TypedArray, n: number): void {
   if (a.length < n) fail(kernel, `${name} has ${a.length} elements, the geometry needs ${n}`);
@@ -166,6 +176,30 @@ function bnCall(kernel: CKernel, outer: number, c: number, inner: number, arrays
   return call(kernel, ops, [outer, c, inner], 3, n);
 }
 
+/**
+ * An indexing call along the middle axis, arrays [x or src, idx, out]; meta's integers are
+ * [outer, n, inner, m]. The (outer, n, inner) array is x for indexSelect and gather, and out for
+ * indexAdd and scatterAdd, which add into it (read and written). idx holds m indices (indexSelect,
+ * indexAdd) or one per element of the (outer, m, inner) array (gather, scatterAdd); its values are
+ * data, checked in C (PFS_EBADINDEX).
+ *
+ * work is the elements picked, or 0 where the (outer, n, inner) array is over 3 times larger: a few
+ * rows picked from a large table (an embedding lookup of a short batch), where the wasm backend
+ * would spend longer copying the whole table in (and, adding, out) than ref takes for the call
+ * (measured with 4000 rows of 100 picked from tables of 1000 to 64000 rows: even at 3 to 4 times).
+ */
+function indexCall(kernel: CKernel, x: TypedArray, outer: number, n: number, inner: number, idx: Int32Array, m: number, out: TypedArray): PackedCall {
+  const table = outer * n * inner;
+  const picked = outer * m * inner;
+  const adds = kernel === 'indexAdd' || kernel === 'scatterAdd';
+  const nIdx = kernel === 'gather' || kernel === 'scatterAdd' ? picked : m;
+  need(kernel, adds ? 'src' : 'the input', x, adds ? picked : table);
+  need(kernel, 'the index', idx, nIdx);
+  need(kernel, 'the output', out, adds ? table : picked);
+  const arrays = [input(x, 0, adds ? picked : table), input(idx, 0, nIdx), adds ? output(out, table, 'inout') : output(out, picked)];
+  return call(kernel, arrays, [outer, n, inner, m], 4, table > 3 * picked ? 0 : picked);
+}
+
 /** The unary ops with a C version: those before 'not' (PFS_UNARY_OPS). */
 export const UNARY_C_OPS = UNARY_OPS.indexOf('not');
 
@@ -235,6 +269,10 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
       [g, 'big', false], [x, 'big', false], [mean, 'small', false], [invstd, 'small', false], [weight, 'small', false],
       [dx, 'big', true], [sumG, 'small', true], [sumGX, 'small', true],
     ]),
+  indexSelect: (x, outer, n, inner, idx, out) => indexCall('indexSelect', x, outer, n, inner, idx, idx.length, out),
+  indexAdd: (src, outer, n, inner, idx, out) => indexCall('indexAdd', src, outer, n, inner, idx, idx.length, out),
+  gather: (x, outer, n, inner, idx, m, out) => indexCall('gather', x, outer, n, inner, idx, m, out),
+  scatterAdd: (src, outer, n, inner, idx, m, out) => indexCall('scatterAdd', src, outer, n, inner, idx, m, out),
 };
 
 /**
@@ -261,12 +299,15 @@ function matrixSpan(data: TypedArray, offsets: readonly number[], batch: number,
 
 /**
  * Whether pfs_call did the work: true for PFS_OK, false where the reference kernel should run
- * instead (PFS_UNSUPPORTED; PFS_ENOMEM, no scratch memory); throws for a bad argmax index.
+ * instead (PFS_UNSUPPORTED; PFS_ENOMEM, no scratch memory); throws for a bad index (a max-pool
+ * backward's argmax, an indexing kernel's idx).
  */
 export function statusOk(status: number, kernel: string): boolean {
   if (status === STATUS.ok) return true;
   if (status === STATUS.unsupported || status === STATUS.enomem) return false;
-  if (status === STATUS.badIndex) fail(kernel, 'an argmax index lies outside its plane');
+  if (status === STATUS.badIndex) {
+    fail(kernel, kernel === 'maxPool2dBackward' ? 'an argmax index lies outside its plane' : 'an index lies outside the dim it picks from');
+  }
   throw new Error(`pfs ${kernel}: the kernel failed with status ${status}`);
 }
 

@@ -79,6 +79,16 @@ static int call_pool(int kernel, int t, const double *m, void *const *arr, int n
   }
 }
 
+/* The indexing kernels, arrays [x or src, idx, out] (idx int32, the others of type t): m = [outer, n, inner, m]. */
+static int call_index(int kernel, pfs_dtype t, const double *m, void *const *arr, int nthreads) {
+  switch (kernel) {
+    case PFS_CALL_INDEX_SELECT: return pfs_index_select(t, arr[0], M(0), M(1), M(2), arr[1], M(3), arr[2], nthreads);
+    case PFS_CALL_INDEX_ADD: return pfs_index_add(t, arr[0], M(0), M(1), M(2), arr[1], M(3), arr[2], nthreads);
+    case PFS_CALL_GATHER: return pfs_gather(t, arr[0], M(0), M(1), M(2), arr[1], M(3), arr[2], nthreads);
+    default: return pfs_scatter_add(t, arr[0], M(0), M(1), M(2), arr[1], M(3), arr[2], nthreads);
+  }
+}
+
 /*
  * nv views of one shape over arrays arr[0 .. nv−1]: m = [ndim, shape (ndim), then for each view its
  * offset and strides (ndim)]. Returns ndim, or −1 past PFS_MAX_DIMS.
@@ -168,6 +178,12 @@ int pfs_call(const double *meta, void *const *arr, int nthreads) {
       return pfs_bn_backward((pfs_dtype)t, arr[0], arr[1], M(0), M(1), M(2), arr[2], arr[3], arr[4], arr[5], arr[6], arr[7],
                              nthreads);
     }
+    case PFS_CALL_INDEX_SELECT:
+    case PFS_CALL_INDEX_ADD:
+    case PFS_CALL_GATHER:
+    case PFS_CALL_SCATTER_ADD:
+      if (dt[1] != PFS_I32 || dt[2] != dt[0]) return PFS_UNSUPPORTED;
+      return call_index(kernel, (pfs_dtype)dt[0], meta + 4, arr, nthreads);
     default: return PFS_UNSUPPORTED;
   }
 }

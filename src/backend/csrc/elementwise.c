@@ -64,8 +64,6 @@ static inline vd load_f32_as_vd(const float *p) { return vd_load_f32(p); }
 #define FN(name) PASTE(name, _f64)
 #include "elementwise_impl.h"
 
-static int elem_size(pfs_dtype t) { return t == PFS_F64 ? 8 : t == PFS_U8 ? 1 : 4; }
-
 /* ---------------------------------------------------------------- the walk ----------------------- */
 
 #define MAXV 3 /* operands per walk */
@@ -243,7 +241,7 @@ int pfs_binary(pfs_binary_op op, int ndim, const int64_t *shape, pfs_dtype tin, 
   const pfs_view v[2] = {a, b};
   walk w;
   walk_init(&w, ndim, shape, 2, v);
-  binary_ctx c = {op, tin, a.base, b.base, out, elem_size(tout)};
+  binary_ctx c = {op, tin, a.base, b.base, out, pfs_dtype_size(tout)};
   walk_run(&w, binary_segment, &c, nthreads, op == PFS_POW ? PFS_PARALLEL_MATH_MIN : PFS_PARALLEL_MIN);
   return PFS_OK;
 }
@@ -284,7 +282,7 @@ int pfs_where(int ndim, const int64_t *shape, pfs_view cond, pfs_dtype t, pfs_vi
   const pfs_view v[3] = {cond, a, b};
   walk w;
   walk_init(&w, ndim, shape, 3, v);
-  where_ctx c = {cond.base, a.base, b.base, out, elem_size(t)};
+  where_ctx c = {cond.base, a.base, b.base, out, pfs_dtype_size(t)};
   walk_run(&w, where_segment, &c, nthreads, PFS_PARALLEL_MIN);
   return PFS_OK;
 }
@@ -314,7 +312,7 @@ int pfs_reduce(pfs_reduce_op op, pfs_dtype tx, const void *x, int64_t outer, int
   if (tx != PFS_F32 && tx != PFS_F64) return PFS_UNSUPPORTED;
   if (n == 0) {
     if (op != PFS_SUM) return PFS_UNSUPPORTED; /* the op refuses these; leave any message to the reference */
-    memset(out, 0, (size_t)(outer * inner) * (size_t)elem_size(tx));
+    memset(out, 0, (size_t)(outer * inner) * (size_t)pfs_dtype_size(tx));
     return PFS_OK;
   }
   const reduce_ctx c = {op, tx, x, outer, n, inner, out};

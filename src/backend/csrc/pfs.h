@@ -92,6 +92,9 @@ int pfs_avg_pool_bwd_f64(const double *dy, const pfs_pool_geom *g, double *dx, i
 /* Element types of the arrays an elementwise kernel sees. */
 typedef enum { PFS_F32 = 0, PFS_F64 = 1, PFS_I32 = 2, PFS_U8 = 3 } pfs_dtype;
 
+/* Bytes per element of type t. */
+static inline int pfs_dtype_size(pfs_dtype t) { return t == PFS_F64 ? 8 : t == PFS_U8 ? 1 : 4; }
+
 /*
  * The numbering is the order of UNARY_OPS / BINARY_OPS / REDUCE_OPS in src/backend/kernels.ts
  * (test/marshal.test.ts checks it). Unary ops past PFS_UNARY_OPS have no C version.
@@ -142,6 +145,26 @@ int pfs_bn_backward(pfs_dtype t, const void *g, const void *x, int64_t outer, in
                     const void *mean, const void *invstd, const void *weight, void *dx, void *sum_g, void *sum_gx,
                     int nthreads);
 
+/* ---------------------------------------------------------------- indexing ------------------------- */
+
+/*
+ * Along the middle axis of contiguous (outer, n, inner) arrays of any type t (x, src and out alike):
+ *   index_select: out (outer, m, inner), row (o, j) = x row (o, idx[j]); idx has m values.
+ *   index_add: out (outer, n, inner), row (o, idx[j]) += src row (o, j), in the order of j.
+ *   gather: out (outer, m, inner), out[o, j, i] = x[o, idx[o, j, i], i]; idx has outer·m·inner values.
+ *   scatter_add: out (outer, n, inner), out[o, idx[o, j, i], i] += src[o, j, i], in the order of j.
+ * Additions wrap around for int32 and uint8. An index outside [0, n) gives PFS_EBADINDEX, and nothing
+ * is written.
+ */
+int pfs_index_select(pfs_dtype t, const void *x, int64_t outer, int64_t n, int64_t inner, const int32_t *idx, int64_t m,
+                     void *out, int nthreads);
+int pfs_index_add(pfs_dtype t, const void *src, int64_t outer, int64_t n, int64_t inner, const int32_t *idx, int64_t m,
+                  void *out, int nthreads);
+int pfs_gather(pfs_dtype t, const void *x, int64_t outer, int64_t n, int64_t inner, const int32_t *idx, int64_t m,
+               void *out, int nthreads);
+int pfs_scatter_add(pfs_dtype t, const void *src, int64_t outer, int64_t n, int64_t inner, const int32_t *idx,
+                    int64_t m, void *out, int nthreads);
+
 /* ---------------------------------------------------------------- packed calls --------------------- */
 
 /*
@@ -153,13 +176,15 @@ int pfs_bn_backward(pfs_dtype t, const void *g, const void *x, int64_t outer, in
  *
  * The caller has checked that the numbers are whole and every element a kernel will touch lies
  * inside its array: pfs_call checks only what the kernels decide (types, dims; PFS_UNSUPPORTED),
- * and the indices a max-pool backward reads from its argmax array (PFS_EBADINDEX).
+ * and the indices that are data: those a max-pool backward reads from its argmax array, and those of
+ * the indexing kernels (PFS_EBADINDEX).
  */
 typedef enum {
   PFS_CALL_GEMM, PFS_CALL_CONV2D, PFS_CALL_CONV2D_BACKWARD_INPUT, PFS_CALL_CONV2D_BACKWARD_WEIGHT,
   PFS_CALL_MAX_POOL2D, PFS_CALL_MAX_POOL2D_BACKWARD, PFS_CALL_AVG_POOL2D, PFS_CALL_AVG_POOL2D_BACKWARD,
   PFS_CALL_UNARY, PFS_CALL_BINARY, PFS_CALL_WHERE, PFS_CALL_REDUCE,
-  PFS_CALL_BN_STATS, PFS_CALL_CHANNEL_AFFINE, PFS_CALL_BN_BACKWARD
+  PFS_CALL_BN_STATS, PFS_CALL_CHANNEL_AFFINE, PFS_CALL_BN_BACKWARD,
+  PFS_CALL_INDEX_SELECT, PFS_CALL_INDEX_ADD, PFS_CALL_GATHER, PFS_CALL_SCATTER_ADD
 } pfs_kernel;
 
 #define PFS_EBADINDEX (-2)

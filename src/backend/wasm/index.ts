@@ -13,9 +13,10 @@
  * to call by the module's allocator), runs the kernel there (pfs_wasm_call), and copies the result
  * out. The copies run at memory speed, and even for one-pass kernels (elementwise, reductions)
  * copies plus SIMD beat the reference loops from a few hundred elements on; calls smaller than
- * `minElements` stay in JavaScript. The kernels without C versions (indexSelect, indexAdd, gather, scatterAdd) fall back to ref, and so does any
- * call the C kernels decline (int32 arithmetic, mixed types, too little memory left in the module,
- * operands larger than `maxBlockBytes`, 2 GiB).
+ * `minElements` stay in JavaScript, as do indexing calls that pick a few rows from a much larger
+ * table (their `work` is 0: see indexCall in marshal.ts). Every kernel of the contract has a C version; a call the C
+ * kernels decline (int32 arithmetic, mixed types, too little memory left in the module, operands
+ * larger than `maxBlockBytes`, 2 GiB) runs in ref.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { Kernels } from '../kernels.js';
@@ -59,7 +60,7 @@ export function wasmImports(memory?: WebAssembly.Memory): WebAssembly.Imports {
 
 type TypedArrayCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray };
 
-/** One piece of a call's block: `data[start, end)` copied in, or (out) copied back. */
+/** One piece of a call's block: `data[start, end)` copied in ('in'), copied back ('out'), or both ('inout'). */
 export type Part = Operand;
 
 /**
@@ -138,8 +139,8 @@ export class WasmRuntime {
   call(c: PackedCall): boolean {
     if (c.work < this.minElements) return false;
     const nt = this.kernelThreads();
-    const table: Part = { data: new Int32Array(c.arrays.length), start: 0, end: c.arrays.length, out: false };
-    const parts: Part[] = [{ data: c.meta, start: 0, end: c.meta.length, out: false }, table];
+    const table: Part = { data: new Int32Array(c.arrays.length), start: 0, end: c.arrays.length, role: 'in' };
+    const parts: Part[] = [{ data: c.meta, start: 0, end: c.meta.length, role: 'in' }, table];
     for (const a of c.arrays) if (a !== null) parts.push(a);
     return this.run(
       parts,
@@ -172,13 +173,13 @@ export class WasmRuntime {
       let buf = this.memory.buffer; // read after the allocation, which may have grown the memory
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i];
-        if (!p.out && p.end > p.start) view(buf, p.data, ptrs[i], p.end - p.start).set(p.data.subarray(p.start, p.end));
+        if (p.role !== 'out' && p.end > p.start) view(buf, p.data, ptrs[i], p.end - p.start).set(p.data.subarray(p.start, p.end));
       }
       if (!statusOk(fn(ptrs), what)) return false;
       buf = this.memory.buffer;
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i];
-        if (p.out && p.end > p.start) p.data.set(view(buf, p.data, ptrs[i], p.end - p.start), p.start);
+        if (p.role !== 'in' && p.end > p.start) p.data.set(view(buf, p.data, ptrs[i], p.end - p.start), p.start);
       }
       return true;
     } finally {
