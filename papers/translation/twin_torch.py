@@ -38,21 +38,21 @@ from torch import nn
 
 _D2L_RNN = dict(embed=32, hidden=32, layers=2, dropout=0.1, batch_size=64, num_steps=10, lr=0.005,
                 epochs=300, clip=1, max_examples=600, held_out_every=0, min_freq=2)
-_FULL = dict(max_examples=0, held_out_every=20, num_steps=12, batch_size=128, min_freq=2, clip=1,
-             dropout=0.1, epochs=4)
+_FULL = dict(max_examples=0, held_out_every=20, num_steps=10, batch_size=128, min_freq=2, clip=1,
+             dropout=0.1, epochs=1)
 PRESETS = {
     'seq2seq': {
         'd2l': dict(_D2L_RNN),
-        'full': dict(_FULL, embed=128, hidden=128, layers=2, lr=0.005),
+        'full': dict(_FULL, embed=64, hidden=64, layers=2, lr=0.005),
     },
     'bahdanau': {
         'd2l': dict(_D2L_RNN, epochs=250),
-        'full': dict(_FULL, embed=128, hidden=128, layers=2, lr=0.005),
+        'full': dict(_FULL, embed=64, hidden=64, layers=2, lr=0.005),
     },
     'transformer': {
         'd2l': dict(hidden=32, ffn_hidden=64, heads=4, layers=2, dropout=0.1, batch_size=64, num_steps=10,
                     lr=0.005, epochs=200, clip=1, max_examples=600, held_out_every=0, min_freq=2),
-        'full': dict(_FULL, hidden=128, ffn_hidden=256, heads=4, layers=2, lr=0.001),
+        'full': dict(_FULL, hidden=64, ffn_hidden=128, heads=4, layers=2, lr=0.002),
     },
 }
 
