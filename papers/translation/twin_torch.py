@@ -26,6 +26,7 @@ import json
 import math
 import os
 import re
+import resource
 import sys
 import time
 
@@ -509,6 +510,10 @@ def clip_gradients(params, theta):
             g.mul_(theta / norm)
 
 
+def peak_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def train(model, data, cfg, seed, log):
     X, X_valid, Y, Y_valid = data['X'], data['X_valid'], data['Y'], data['Y_valid']
     bos = data['tgt_vocab'].token_to_idx[BOS]
@@ -525,6 +530,8 @@ def train(model, data, cfg, seed, log):
         t0 = time.time()
         perm = torch.randperm(n, generator=gen)
         sum_l = sum_ce = tokens = 0.0
+        batches = (n + B - 1) // B
+        quarter = (batches + 3) // 4 if batches >= 500 else 0  # long epochs: progress every quarter
         for i in range(0, n, B):
             b = perm[i:i + B]
             Xb, Xv, Yb, Yv = X[b], X_valid[b], Y[b], Y_valid[b]
@@ -540,6 +547,9 @@ def train(model, data, cfg, seed, log):
             sum_l += l.sum().item()
             sum_ce += masked.sum().item()
             tokens += Yv.sum().item()
+            if quarter and (i // B + 1) % quarter == 0 and i + B < n:
+                log(f'    epoch {epoch + 1}, batch {i // B + 1}/{batches}: d2l loss so far {sum_l / tokens:.4f} '
+                    f'({seconds + time.time() - t0:.0f} s, peak memory {peak_mib():.0f} MiB)')
         seconds += time.time() - t0
         curve.append(sum_l / tokens)
         if (epoch + 1) % every == 0 or epoch == 0 or epoch + 1 == cfg['epochs']:
