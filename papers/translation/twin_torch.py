@@ -19,9 +19,15 @@ paper, preset, seed, config, d2l_loss (d2l's printed number: Σ per-sequence los
 lengths, last epoch), train_loss (masked token cross-entropy per valid token = d2l_loss × num_steps),
 d2l_loss_by_epoch, bleu and translations of d2l's four sentences, heldout_bleu (corpus BLEU-4 of the
 held-out pairs, when held_out_every > 0), data (pair and vocabulary sizes), seconds (training only),
-eval_seconds, tokens_per_sec (target tokens incl. pads per second of training), torch, threads.
+eval_seconds, tokens_per_sec (target tokens incl. pads per second of training), torch, threads, blas
+(the libblas torch called), malloc.
+
+Speed: Debian's torch is built against the generic libblas.so.3, which is the slow reference BLAS unless
+OpenBLAS provides it (libopenblas0-pthread; or its files on LD_LIBRARY_PATH); OPENBLAS_NUM_THREADS is set
+to 1 unless given. glibc malloc is tuned as `pfs` tunes it (tune_malloc).
 """
 import collections
+import ctypes
 import json
 import math
 import os
@@ -30,9 +36,40 @@ import resource
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')  # an OpenBLAS libblas.so.3 runs its own threads otherwise
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+# ---------------------------------------------------------------------------------------------------
+# The process: malloc tuned as `pfs` tunes it, and the BLAS that torch calls.
+
+
+def tune_malloc():
+    """As the native backend's tuneMalloc(): raise glibc malloc's mmap and trim thresholds to 1 GiB, so that
+    freed buffers stay in the process instead of being unmapped and page-faulted in anew at every use (the
+    (B·T, V) logits of the full preset are ~90 MB: with glibc's defaults each op on them spent most of its
+    time in page faults here). Not done when PFS_MALLOC_TUNING=0 or malloc was tuned by the environment."""
+    if os.environ.get('PFS_MALLOC_TUNING') == '0':
+        return 'glibc malloc defaults (PFS_MALLOC_TUNING=0)'
+    if any(os.environ.get(k) for k in ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'GLIBC_TUNABLES')):
+        return 'glibc malloc as tuned by the environment'
+    try:
+        libc = ctypes.CDLL('libc.so.6')
+    except OSError:
+        return 'system malloc'
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    if libc.mallopt(M_MMAP_THRESHOLD, 1 << 30) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30):
+        return 'glibc malloc keeps freed memory'
+    return 'glibc malloc defaults'
+
+
+def blas_library():
+    """The BLAS library mapped into this process (Debian's torch calls whatever libblas.so.3 resolves to:
+    the reference BLAS unless OpenBLAS is installed or on LD_LIBRARY_PATH)."""
+    with open('/proc/self/maps') as f:
+        paths = {line.split()[-1] for line in f if 'blas' in line.split()[-1].rsplit('/', 1)[-1]}
+    return ', '.join(sorted(paths)) or 'unknown'
 
 # ---------------------------------------------------------------------------------------------------
 # Presets. Every key can be overridden with --key value (the value takes the preset value's type).
@@ -537,7 +574,7 @@ def train(model, data, cfg, seed, log):
             Xb, Xv, Yb, Yv = X[b], X_valid[b], Y[b], Y_valid[b]
             dec_input = torch.cat([torch.full((len(b), 1), bos, dtype=torch.long), Yb[:, :-1]], 1)
             logits = model(Xb, Xv, dec_input)
-            ce = F.cross_entropy(logits.permute(0, 2, 1), Yb, reduction='none')  # (B, T)
+            ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Yb.reshape(-1), reduction='none').reshape(Yb.shape)  # (B, T)
             masked = ce * (steps_mask < Yv[:, None])
             l = masked.mean(1)  # per sequence, over all T steps
             opt.zero_grad()
@@ -745,7 +782,10 @@ def main(paper):
         selftest()
         return
     torch.set_num_threads(1)
+    malloc = tune_malloc()
+    blas = blas_library()
     log = lambda m: print(m, flush=True)  # noqa: E731
+    log(f'{blas}; {malloc}')
     data = load_data(cfg, data_dir(opts['data']))
     src_vocab, tgt_vocab = data['src_vocab'], data['tgt_vocab']
     sizes = dict(train_pairs=len(data['X']), held_out_pairs=len(data['held_src']), src_vocab=len(src_vocab),
@@ -772,7 +812,8 @@ def main(paper):
             log(f'  held-out BLEU-4 over {len(hyps)} pairs: {record["heldout_bleu"]:.4f}')
         record.update(d2l_loss_by_epoch=[float(f'{x:.6g}') for x in result['d2l_loss_by_epoch']], data=sizes,
                       seconds=result['seconds'], eval_seconds=time.time() - t0,
-                      tokens_per_sec=result['tokens_per_sec'], torch=torch.__version__, threads=torch.get_num_threads())
+                      tokens_per_sec=result['tokens_per_sec'], torch=torch.__version__, threads=torch.get_num_threads(),
+                      blas=blas, malloc=malloc)
         line = json.dumps(record, ensure_ascii=False)
         print(line, flush=True)
         if opts['out']:
