@@ -89,20 +89,28 @@ export function sourceBatch(t: Translator, sentences: readonly (readonly string[
   return { X: array, XValid: validLen };
 }
 
+/** `fn` with the model in eval mode (no dropout), its mode restored afterwards. */
+export function inEvalMode<R>(model: EncoderDecoder, fn: () => R): R {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return fn();
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
 /** Greedy translations of token lists, in batches of `batchSize`, in eval mode; token lists out. */
 export function translateAll(t: Translator, sentences: readonly (readonly string[])[], batchSize = 256): string[][] {
-  const wasTraining = t.model.training;
-  t.model.eval();
-  const out: string[][] = [];
-  try {
+  const sp = specials(t.tgtVocab);
+  return inEvalMode(t.model, () => {
+    const out: string[][] = [];
     for (let i = 0; i < sentences.length; i += batchSize) {
       const { X, XValid } = sourceBatch(t, sentences.slice(i, i + batchSize));
-      for (const ids of greedyDecode(t.model, X, XValid, specials(t.tgtVocab), t.numSteps)) out.push(t.tgtVocab.toTokens(ids));
+      for (const ids of greedyDecode(t.model, X, XValid, sp, t.numSteps)) out.push(t.tgtVocab.toTokens(ids));
     }
-  } finally {
-    t.model.train(wasTraining);
-  }
-  return out;
+    return out;
+  });
 }
 
 /** d2l's four sentences: their translations and BLEU (k = 2). */

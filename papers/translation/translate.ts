@@ -9,7 +9,7 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 import type { HeatmapPanel } from '../../src/train/plot.js';
 import { attentionFor, beamSearch, greedyDecode } from './decode.js';
 import type { Pairs } from './data.js';
-import { sourceBatch, specials, tokenizeSentence, Translator } from './train.js';
+import { inEvalMode, sourceBatch, specials, tokenizeSentence, Translator } from './train.js';
 
 export interface Translation {
   source: string;
@@ -43,10 +43,9 @@ export function translateSentence(t: Translator, sentence: string, o: TranslateO
   const unknown = words.filter((w) => !t.srcVocab.has(w));
   const { X, XValid } = sourceBatch(t, [words]);
   const sp = specials(t.tgtVocab);
-  t.model.eval();
-  const ids = o.beam !== undefined && o.beam > 1
+  const ids = inEvalMode(t.model, () => (o.beam !== undefined && o.beam > 1
     ? beamSearch(t.model, X, XValid, sp, t.numSteps, { beam: o.beam }).tokens
-    : greedyDecode(t.model, X, XValid, sp, t.numSteps)[0];
+    : greedyDecode(t.model, X, XValid, sp, t.numSteps)[0]));
   const tokens = t.tgtVocab.toTokens(ids);
   const out: Translation = { source: sentence, words, unknown, tokens };
   const i = o.corpus ? o.corpus.source.findIndex((s) => s.length === words.length && s.every((w, k) => w === words[k])) : -1;
@@ -55,7 +54,7 @@ export function translateSentence(t: Translator, sentence: string, o: TranslateO
     out.reference = ref.join(' ');
     out.bleu = bleuD2l(tokens, ref, 2);
   }
-  if (o.attention) out.attention = panels(attentionFor(t.model, X, XValid, sp, ids), [...words, '<eos>'], [...tokens, '<eos>']);
+  if (o.attention) out.attention = panels(inEvalMode(t.model, () => attentionFor(t.model, X, XValid, sp, ids)), [...words, '<eos>'], [...tokens, '<eos>']);
   return out;
 }
 
