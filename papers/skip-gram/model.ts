@@ -68,8 +68,9 @@ export interface Neighbour {
  */
 export function similarTokens(W: Tensor, vocab: Vocab, token: string, k: number): Neighbour[] {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`similar: k must be a positive integer, got ${k}`);
-  if (!vocab.has(token) || vocab.toIndex(token) === vocab.unk) {
-    throw new RangeError(`similar: ${JSON.stringify(token)} is not in the vocabulary (${vocab.length} words, those seen at least min_freq times in the training corpus)`);
+  if (token === Vocab.UNK) throw new RangeError(`similar: ${Vocab.UNK} has no vector of its own: it stands for every rare word, and those are dropped from the corpus`);
+  if (!vocab.has(token)) {
+    throw new RangeError(`similar: ${JSON.stringify(token)} is not in the vocabulary (${vocab.length} words)`);
   }
   const [V, d] = W.shape;
   if (V !== vocab.length) throw new RangeError(`similar: the embedding has ${V} rows but the vocabulary ${vocab.length} words`);
