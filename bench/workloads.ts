@@ -25,6 +25,12 @@
  *                            10 tokens with d2l's vocabulary sizes, source 184, target 201;
  *                            tokens/s = 64·10 / step time. PyTorch (papers/translation/twin_torch.py)
  *                            is their only peer.
+ *   skipgram                 papers/skip-gram at its d2l preset (vocabulary 6719, d = 100, Adam 0.002):
+ *                            one train step (skipGramStep: scores u·v, d2l's masked BCE, backward of
+ *                            the sum, Adam) on a synthetic batch of 512 centres, each with 1..10
+ *                            context words (uniform) and 5 noise words per context, padded to 60;
+ *                            tokens/s = centres/s, as d2l counts them. PyTorch
+ *                            (papers/skip-gram/reference_torch.py's loss and model) is its only peer.
  *   embedding                an embedding lookup and its gradient at skip-gram's sizes: 512 × 60
  *                            word ids into a (6719, 100) float32 table (indexSelect forward,
  *                            indexAdd backward). Ours only: no peer runs it.
@@ -53,6 +59,9 @@ import { RESERVED, type NmtBatch } from '../papers/translation/data.js';
 import { type EncoderDecoder, xavierInit as translationInit } from '../papers/translation/model.js';
 import { translationStep, type BaseConfig, type TranslationPaper } from '../papers/translation/train.js';
 import type { Classifier } from '../src/train/loop.js';
+import { batchify, type SkipGramBatch } from '../papers/skip-gram/data.js';
+import { SkipGram } from '../papers/skip-gram/model.js';
+import { skipGramPaper, skipGramStep } from '../papers/skip-gram/train.js';
 
 export interface Workload {
   /** The name on the command line and in results. */
@@ -88,6 +97,8 @@ export const SIZES = {
    * preset's num_steps); batch and steps are the preset's (64 × 10).
    */
   translate: { srcVocab: 184, tgtVocab: 201, minValid: 2 },
+  /** papers/skip-gram's d2l preset on PTB: its vocabulary, and a batch of `batch` centres with 1..maxContexts contexts and `noise` noise words per context. */
+  skipgram: { vocab: 6719, batch: 512, maxContexts: 10, noise: 5 },
   /** d2l's skip-gram on PTB: vocabulary 6719, embeddings of 100, batches of 512 centres × 60 context and noise words (ours only). */
   embedding: { vocab: 6719, dim: 100, batch: 512, words: 60 },
 } as const;
@@ -495,6 +506,62 @@ function translate(name: string): Workload {
 /** The three translation papers, in papers/index's order (seq2seq, bahdanau, transformer). */
 export const TRANSLATE_WORKLOADS: readonly Workload[] = TRANSLATION_PAPERS.map((p) => translate(p.name));
 
+// ---------------------------------------------------------------- skip-gram at its d2l preset
+
+/** One train step of papers/skip-gram, with what a caller may want to look at. */
+export interface SkipGramStepBench {
+  model: SkipGram;
+  optimizer: Adam;
+  batch: SkipGramBatch;
+  /** Centre words per step. */
+  tokens: number;
+  /** One train step on the fixed batch; returns the mean centre loss (before the update). */
+  step(): number;
+}
+
+/**
+ * papers/skip-gram's model at its d2l preset (Xavier-uniform init, Adam at the preset's lr) for d2l's
+ * PTB vocabulary, and one train step (skipGramStep) on a fixed synthetic batch: 512 centres, each with
+ * 1..10 context words and 5 noise words per context, word ids uniform in 1..V−1, padded by batchify.
+ */
+export function skipGramStepBench(seed = 7): SkipGramStepBench {
+  const config = skipGramPaper.presets.d2l.config;
+  const { vocab, batch: B, maxContexts, noise } = SIZES.skipgram;
+  const g = new Generator(seed);
+  const model = new SkipGram(vocab, config.embed, g);
+  model.init(g);
+  const optimizer = new Adam(model.parameters(), { lr: config.lr });
+  const centres = new Int32Array(B);
+  const c: number[] = [0];
+  const n: number[] = [0];
+  const cData: number[] = [];
+  const nData: number[] = [];
+  for (let b = 0; b < B; b++) {
+    centres[b] = g.randint(1, vocab);
+    const k = g.randint(1, maxContexts + 1);
+    for (let j = 0; j < k; j++) cData.push(g.randint(1, vocab));
+    for (let j = 0; j < k * noise; j++) nData.push(g.randint(1, vocab));
+    c.push(cData.length);
+    n.push(nData.length);
+  }
+  const batch = batchify({
+    centres, contexts: { offsets: Int32Array.from(c), data: Int32Array.from(cData) }, negatives: { offsets: Int32Array.from(n), data: Int32Array.from(nData) },
+  }, Int32Array.from({ length: B }, (_, i) => i));
+  return { model, optimizer, batch, tokens: B, step: () => skipGramStep(model, optimizer, batch).mean().item() };
+}
+
+const skipGramWorkload: Workload = trainStep({
+  name: 'skipgram',
+  description: `papers/skip-gram (d2l preset: d ${skipGramPaper.presets.d2l.config.embed}, Adam ${skipGramPaper.presets.d2l.config.lr}) train step, ${SIZES.skipgram.batch} centres × up to ${SIZES.skipgram.maxContexts * (1 + SIZES.skipgram.noise)} context and noise words, vocab ${SIZES.skipgram.vocab}`,
+  tokens: SIZES.skipgram.batch,
+  minRuns: 10,
+  maxRuns: 100,
+  budgetMs: 3000,
+}, () => skipGramStepBench());
+
+/** The skip-gram paper's step; PyTorch is its only peer. */
+export const SKIPGRAM_WORKLOADS: readonly Workload[] = [skipGramWorkload];
+
 // ---------------------------------------------------------------- embedding lookup
 
 /**
@@ -528,7 +595,7 @@ export const OWN_WORKLOADS: readonly Workload[] = [embeddingStep];
 
 export const WORKLOADS: readonly Workload[] = [
   ...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep, ...CHARLM_WORKLOADS, ...VISION_WORKLOADS, ...TRANSLATE_WORKLOADS,
-  ...OWN_WORKLOADS,
+  ...SKIPGRAM_WORKLOADS, ...OWN_WORKLOADS,
 ];
 
 /** The workloads named (all when none is), in the order given; an unknown name is an error that lists the known ones. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `pfs`: train and evaluate the papers of the zoo, and inspect the library.
- *   pfs list | info | train | eval | sample | translate | summary | bench | --version | help
+ *   pfs list | info | train | eval | sample | translate | similar | summary | bench | --version | help
  *
  * With the native addon on glibc, pfs raises malloc's thresholds for its process (tuneMalloc());
  * PFS_MALLOC_TUNING=0 keeps glibc's defaults.
@@ -23,6 +23,7 @@ import type { Target } from '../papers/paper.js';
 import { bench } from '../bench/cli.js';
 import { parseArgs } from './args.js';
 import { sampleCommand } from './sample.js';
+import { similarCommand } from './similar.js';
 import { summaryCommand } from './summary.js';
 import { translateCommand } from './translate.js';
 
@@ -34,6 +35,7 @@ Usage:
   pfs eval <paper> --checkpoint F   evaluate a saved model
   pfs sample <paper> --checkpoint F continue a text with a language model (--prefix, --length, --temperature, --seed)
   pfs translate <paper> --checkpoint F "go ." ...  translate English sentences (--beam K, --attention OUT.svg)
+  pfs similar skip-gram --checkpoint F chip ...    the nearest words by cosine similarity (--k 5)
   pfs summary <paper> [--preset P | --size N]  layer-by-layer output shapes and parameter counts
   pfs bench [NAME...] [options]     time the benchmark workloads (pfs bench --help)
   pfs info                          version, backend in use and why
@@ -80,10 +82,12 @@ async function main(argv: string[]): Promise<number> {
       return summaryCommand(rest);
     case 'translate':
       return translateCommand(rest);
+    case 'similar':
+      return similarCommand(rest);
     case 'bench':
       return bench(rest);
     default:
-      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, summary, bench, info, help, --version`);
+      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, similar, summary, bench, info, help, --version`);
   }
 }
 

@@ -11,6 +11,7 @@ import { optimizersPaper } from './optimizers/train.js';
 import { regnetPaper } from './regnet/train.js';
 import { resnetPaper } from './resnet/train.js';
 import { seq2seqPaper } from './seq2seq/train.js';
+import { skipGramPaper } from './skip-gram/train.js';
 import { transformerPaper } from './transformer/train.js';
 import { LM_PAPERS } from './rnn/train.js';
 import { vggPaper } from './vgg/train.js';
@@ -18,7 +19,7 @@ import { vggPaper } from './vgg/train.js';
 /** In the book's order: LeNet, the optimisers, the modern convnets, the recurrent language models, translation. */
 export const PAPERS: readonly Paper[] = [
   lenetPaper, lenetBNPaper, optimizersPaper, alexnetPaper, vggPaper, ninPaper, googlenetPaper, resnetPaper, regnetPaper, ...LM_PAPERS,
-  seq2seqPaper, bahdanauPaper, transformerPaper,
+  seq2seqPaper, bahdanauPaper, transformerPaper, skipGramPaper,
 ];
 
 export function findPaper(name: string): Paper {

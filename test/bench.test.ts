@@ -14,12 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { bench } from '../bench/cli.js';
 import { charLMSection, find, judgeTargets, parseRecords, renderReport, translationSection, visionSection, type BenchRecord } from '../bench/report.js';
 import {
-  CHARLM_WORKLOADS, charLMStep, measure, median, OWN_WORKLOADS, SIZES, TRANSLATE_WORKLOADS, translateStep, VISION_WORKLOADS, visionCpuPreset, visionStep,
+  CHARLM_WORKLOADS, charLMStep, measure, median, OWN_WORKLOADS, SIZES, SKIPGRAM_WORKLOADS, skipGramStepBench, TRANSLATE_WORKLOADS, translateStep, VISION_WORKLOADS, visionCpuPreset, visionStep,
   WORKLOADS,
 } from '../bench/workloads.js';
 import { TRANSLATION_PAPERS } from '../papers/index.js';
 import { LM_SPECS, type LMName } from '../papers/rnn/model.js';
 import { LM_PAPERS } from '../papers/rnn/train.js';
+import { skipGramPaper } from '../papers/skip-gram/train.js';
 import { VISION_PAPERS } from '../papers/vision/papers.js';
 import { backendInfo, useBackend } from '../src/backend/registry.js';
 import { noGrad } from '../src/autograd/mode.js';
@@ -96,7 +97,7 @@ test('the JavaScript peers implement our workload names with the same timing rul
   };
   // the language models (charlm-*), the vision nets (vision-*) and the translation papers (translate-*) have PyTorch as their only peer:
   // see the last tests; the embedding lookup has none
-  const shared = WORKLOADS.filter((w) => ![CHARLM_WORKLOADS, VISION_WORKLOADS, TRANSLATE_WORKLOADS, OWN_WORKLOADS].some((ws) => ws.includes(w)));
+  const shared = WORKLOADS.filter((w) => ![CHARLM_WORKLOADS, VISION_WORKLOADS, TRANSLATE_WORKLOADS, SKIPGRAM_WORKLOADS, OWN_WORKLOADS].some((ws) => ws.includes(w)));
   assert.deepEqual(Object.keys(peers.BUDGET), shared.map((w) => w.name));
   for (const w of shared) {
     const b = peers.BUDGET[w.name];
@@ -465,6 +466,24 @@ test("the PyTorch peer's translation workloads: the papers at our sizes and timi
   assert.match(py, /twin_torch\.PRESETS\[paper\]\["d2l"\]/);
   assert.match(py, /twin_torch\.init_weights\(model\)/);
   assert.match(py, /twin_torch\.clip_gradients\(params, cfg\["clip"\]\)/);
+});
+
+test('the skipgram workload: the skip-gram paper\'s step at its d2l preset, and the PyTorch peer at the same sizes from its twin', () => {
+  const { model, batch, tokens, step } = skipGramStepBench();
+  const { vocab, batch: B, maxContexts, noise } = SIZES.skipgram;
+  const c = skipGramPaper.presets.d2l.config;
+  assert.equal(tokens, B);
+  assert.deepEqual(batch[1].shape, [B, maxContexts * (1 + noise)], 'some centre has the most contexts');
+  assert.deepEqual(model.embedV.weight.shape, [vocab, c.embed]);
+  const before = step();
+  assert.ok(Math.abs(before - Math.log(2)) < 0.01, `at init the scores are near 0: loss ${before}`);
+  assert.ok(step() < before, 'one Adam step lowers the loss on the same batch');
+  const w = SKIPGRAM_WORKLOADS[0];
+  const py = torchPeer();
+  assert.deepEqual(pyLiteral(py, 'SKIPGRAM_SIZES'), {
+    vocab, batch: B, max_contexts: maxContexts, noise, embed: c.embed, lr: c.lr, min_runs: w.minRuns, max_runs: w.maxRuns, budget_ms: w.budgetMs,
+  });
+  assert.match(py, /import reference_torch as twin/);
 });
 
 test('the translation tokens/s table: ours beside PyTorch at the same thread count', () => {

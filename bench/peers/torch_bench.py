@@ -425,6 +425,42 @@ def translate_setup(name):
     return setup
 
 
+# ---------------------------------------------------------------- skip-gram at its d2l preset (papers/skip-gram)
+#
+# The sizes of bench/workloads.ts (SIZES.skipgram, the d2l preset's d and lr, its timing rule) as a JSON literal
+# that test/bench.test.ts checks. The loss, the model and its init come from papers/skip-gram/reference_torch.py,
+# the project's PyTorch twin of the paper.
+SKIPGRAM_SIZES = {"vocab": 6719, "batch": 512, "max_contexts": 10, "noise": 5, "embed": 100, "lr": 0.002, "min_runs": 10, "max_runs": 100, "budget_ms": 3000}
+
+
+def skipgram_setup():
+    """One train step as the twin takes it per batch (d2l's train body): scores u·v by a batched product,
+    each centre's masked BCE averaged over its real words, backward of their sum, Adam; on a fixed synthetic
+    batch: 512 centres, each with 1..10 context words and 5 noise words per context, ids uniform in 1..V−1."""
+    s = SKIPGRAM_SIZES
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "papers" / "skip-gram"))
+    import reference_torch as twin  # here, not at the top: its folder is on the path only now
+
+    torch.manual_seed(7)
+    net = twin.make_model(s["vocab"], s["embed"])
+    opt = torch.optim.Adam(net.parameters(), lr=s["lr"])
+    rows = []
+    for _ in range(s["batch"]):
+        k = int(torch.randint(1, s["max_contexts"] + 1, ()))
+        rows.append((int(torch.randint(1, s["vocab"], ())), torch.randint(1, s["vocab"], (k,)).tolist(),
+                     torch.randint(1, s["vocab"], (k * s["noise"],)).tolist()))
+    centres, words, mask, labels = twin.batchify(rows)
+
+    def step():
+        opt.zero_grad()
+        l = twin.skip_gram_loss(twin.scores_of(net, centres, words), labels, mask)
+        l.sum().backward()
+        opt.step()
+        return l.mean().item()
+
+    return step
+
+
 WORKLOADS = [sgemm(n) for n in (256, 512, 1024, 2048)] + [
     dict(name="lenet", min_runs=10, max_runs=100, budget=3.0, setup=lenet_setup),
     dict(name="lstm", min_runs=10, max_runs=100, budget=3.0, setup=lstm_setup),
@@ -442,6 +478,9 @@ WORKLOADS = [sgemm(n) for n in (256, 512, 1024, 2048)] + [
     dict(name=n, tokens=TRANSLATE_SIZES["batch"] * TRANSLATE_SIZES["steps"], min_runs=TRANSLATE_SIZES["min_runs"],
          max_runs=TRANSLATE_SIZES["max_runs"], budget=TRANSLATE_SIZES["budget_ms"] / 1000, setup=translate_setup(n))
     for n in TRANSLATE
+] + [
+    dict(name="skipgram", tokens=SKIPGRAM_SIZES["batch"], min_runs=SKIPGRAM_SIZES["min_runs"], max_runs=SKIPGRAM_SIZES["max_runs"],
+         budget=SKIPGRAM_SIZES["budget_ms"] / 1000, setup=skipgram_setup),
 ]
 
 # ---------------------------------------------------------------- timing (the rule of bench/workloads.ts `measure`)
