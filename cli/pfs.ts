@@ -57,6 +57,11 @@ Train options:
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // `pfs train --help` and the like: the usage (bench has a help of its own)
+  if (cmd !== 'bench' && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   switch (cmd) {
     case undefined:
     case 'help':

@@ -26,6 +26,12 @@ test('help, version and info', () => {
   const help = pfs('--help');
   assert.equal(help.code, 0);
   assert.match(help.out, /pfs train <paper>/);
+  // a command's --help is the usage too, not a missing value
+  for (const args of [['train', '--help'], ['translate', 'seq2seq', '-h']]) {
+    const r = pfs(...args);
+    assert.equal(r.code, 0, args.join(' '));
+    assert.match(r.out, /Train options:/, args.join(' '));
+  }
   const version = pfs('--version');
   assert.equal(version.code, 0);
   const pkg = JSON.parse(readFileSync(resolve(dirname(PFS), '../../package.json'), 'utf8'));
