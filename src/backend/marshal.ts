@@ -14,7 +14,7 @@
  * pointer for that array points.
  */
 import type { TypedArray } from '../tensor/dtype.js';
-import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Conv2dGeom, type Kernels, type Pool2dGeom, type View } from './kernels.js';
+import { BINARY_OPS, REDUCE_OPS, SOFTMAX_KINDS, UNARY_OPS, type Conv2dGeom, type Kernels, type Pool2dGeom, type View } from './kernels.js';
 import { refKernels } from './ref/index.js';
 
 /** The most threads a kernel call may be given (PFS_MAX_THREADS). */
@@ -27,6 +27,7 @@ export const C_KERNELS = [
   'unary', 'binary', 'where', 'reduce',
   'bnStats', 'channelAffine', 'bnBackward',
   'indexSelect', 'indexAdd', 'gather', 'scatterAdd',
+  'softmax', 'softmaxBackward',
 ] as const;
 export type CKernel = (typeof C_KERNELS)[number];
 
@@ -273,6 +274,15 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
   indexAdd: (src, outer, n, inner, idx, out) => indexCall('indexAdd', src, outer, n, inner, idx, idx.length, out),
   gather: (x, outer, n, inner, idx, m, out) => indexCall('gather', x, outer, n, inner, idx, m, out),
   scatterAdd: (src, outer, n, inner, idx, m, out) => indexCall('scatterAdd', src, outer, n, inner, idx, m, out),
+  softmax(kind, x, rows, n, out) {
+    need('softmax', 'the input', x, rows * n);
+    need('softmax', 'the output', out, rows * n);
+    return call('softmax', [input(x, 0, rows * n), output(out, rows * n)], [SOFTMAX_KINDS.indexOf(kind), rows, n], 3, rows * n);
+  },
+  softmaxBackward(kind, y, g, rows, n, dx) {
+    for (const [name, a] of [['y', y], ['the gradient', g], ['dx', dx]] as const) need('softmaxBackward', name, a, rows * n);
+    return call('softmaxBackward', [input(y, 0, rows * n), input(g, 0, rows * n), output(dx, rows * n)], [SOFTMAX_KINDS.indexOf(kind), rows, n], 3, rows * n);
+  },
 };
 
 /**

@@ -165,6 +165,18 @@ int pfs_gather(pfs_dtype t, const void *x, int64_t outer, int64_t n, int64_t inn
 int pfs_scatter_add(pfs_dtype t, const void *src, int64_t outer, int64_t n, int64_t inner, const int32_t *idx,
                     int64_t m, void *out, int nthreads);
 
+/* ---------------------------------------------------------------- softmax -------------------------- */
+
+/*
+ * Along the rows of contiguous (rows, n) float arrays (log_softmax 0: softmax, 1: log-softmax):
+ *   softmax: out = softmax(x) or log-softmax(x) of each row;
+ *   softmax_backward: dx from the output y and its gradient g (softmax: y·(g − Σ g·y); log-softmax:
+ *   g − exp(y)·Σ g). Values are computed in double and rounded once.
+ */
+int pfs_softmax(pfs_dtype t, int log_softmax, const void *x, int64_t rows, int64_t n, void *out, int nthreads);
+int pfs_softmax_backward(pfs_dtype t, int log_softmax, const void *y, const void *g, int64_t rows, int64_t n, void *dx,
+                         int nthreads);
+
 /* ---------------------------------------------------------------- packed calls --------------------- */
 
 /*
@@ -184,7 +196,8 @@ typedef enum {
   PFS_CALL_MAX_POOL2D, PFS_CALL_MAX_POOL2D_BACKWARD, PFS_CALL_AVG_POOL2D, PFS_CALL_AVG_POOL2D_BACKWARD,
   PFS_CALL_UNARY, PFS_CALL_BINARY, PFS_CALL_WHERE, PFS_CALL_REDUCE,
   PFS_CALL_BN_STATS, PFS_CALL_CHANNEL_AFFINE, PFS_CALL_BN_BACKWARD,
-  PFS_CALL_INDEX_SELECT, PFS_CALL_INDEX_ADD, PFS_CALL_GATHER, PFS_CALL_SCATTER_ADD
+  PFS_CALL_INDEX_SELECT, PFS_CALL_INDEX_ADD, PFS_CALL_GATHER, PFS_CALL_SCATTER_ADD,
+  PFS_CALL_SOFTMAX, PFS_CALL_SOFTMAX_BACKWARD
 } pfs_kernel;
 
 #define PFS_EBADINDEX (-2)
