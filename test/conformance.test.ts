@@ -632,6 +632,36 @@ for (const name of fast) {
       }
     });
 
+    test('adam: one step in place, with coupled or decoupled weight decay and AMSGrad, sizes 0, 1, odd and threaded', () => {
+      const steps = [
+        { beta1: 0.9, beta2: 0.999, stepSize: 1e-3 / (1 - 0.9), bc2Sqrt: Math.sqrt(1 - 0.999), eps: 1e-8, l2: 0, decay: 1 },
+        { beta1: 0.8, beta2: 0.99, stepSize: 0.01 / (1 - 0.8 ** 3), bc2Sqrt: Math.sqrt(1 - 0.99 ** 3), eps: 1e-6, l2: 0.1, decay: 1 },
+        { beta1: 0.9, beta2: 0.999, stepSize: 2e-3, bc2Sqrt: 0.5, eps: 1e-8, l2: 0, decay: 1 - 2e-3 * 0.01 },
+      ];
+      for (const dtype of FLOATS) {
+        for (const n of [0, 1, 7, 1001, 70001]) {
+          for (const [si, h] of steps.entries()) {
+            for (const amsgrad of [false, true]) {
+              const what = `adam ${dtype} n ${n} step ${si}${amsgrad ? ' amsgrad' : ''}`;
+              const gr = randArray(g, dtype, n);
+              const init = [randArray(g, dtype, n), randArray(g, dtype, n), randArray(g, dtype, n).map(Math.abs), randArray(g, dtype, n).map(Math.abs)];
+              const mine = init.map((a) => a.slice());
+              const want = init.map((a) => a.slice());
+              k.adam(mine[0], gr, mine[1], mine[2], amsgrad ? mine[3] : null, n, h);
+              refKernels.adam(want[0], gr, want[1], want[2], amsgrad ? want[3] : null, n, h);
+              // each value computed in double from the same inputs and rounded once, but a fused multiply-add
+              // may round differently: the error is relative to the terms (inputs in [−2, 2]), and for p to
+              // the size of its step
+              const rtol = dtype === 'float32' ? 3e-7 : 1e-14;
+              const terms = Float64Array.from(want[0], () => 4);
+              const pScale = Float64Array.from(want[0], (e, i) => 4 + Math.abs(e - init[0][i] * h.decay));
+              ['p', 'm', 'v', 'vmax'].forEach((name, i) => checkClose(mine[i], want[i], { rtol, scale: i === 0 ? pScale : terms }, `${what}: ${name}`));
+            }
+          }
+        }
+      }
+    });
+
     test('indexSelect, indexAdd, gather and scatterAdd over every dtype, with repeated indices, sizes 0 and 1, and threads', () => {
       // [outer, n, inner, m]: x or out (outer, n, inner), the picked rows (outer, m, inner)
       const sizes: [number, number, number, number][] = [

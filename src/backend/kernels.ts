@@ -154,6 +154,28 @@ export interface Kernels {
    * softmax dx = y·(g − Σ g·y); logSoftmax dx = g − exp(y)·Σ g (sums along the row, in double).
    */
   softmaxBackward(kind: SoftmaxKind, y: TypedArray, g: TypedArray, rows: number, n: number, dx: TypedArray): void;
+  /**
+   * One Adam (or AdamW) step in place over the first n elements of p, m, v (and vmax, with AMSGrad; else
+   * null) from the gradient g; per element, in double, each stored value rounded once:
+   * g' = g + l2·p; m = β1·m + (1 − β1)·g'; v = β2·v + (1 − β2)·g'²; vmax = max(vmax, v);
+   * p = p·decay − stepSize·m / (√(vmax or v) / bc2Sqrt + eps). src/optim/adam.ts says what each number is.
+   */
+  adam(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vmax: TypedArray | null, n: number, h: AdamStep): void;
 }
 
 export type KernelName = keyof Kernels;
+
+/** The numbers of one Adam step (Kernels.adam). */
+export interface AdamStep {
+  beta1: number;
+  beta2: number;
+  /** α / (1 − β1^t). */
+  stepSize: number;
+  /** √(1 − β2^t). */
+  bc2Sqrt: number;
+  eps: number;
+  /** Adam's weight decay λ, added to the gradient as λ·p (0 for none, and for AdamW). */
+  l2: number;
+  /** AdamW's decoupled decay, the factor 1 − αλ applied to p (1 for none, and for Adam). */
+  decay: number;
+}

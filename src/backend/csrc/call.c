@@ -196,6 +196,12 @@ int pfs_call(const double *meta, void *const *arr, int nthreads) {
       if ((t = float_type(dt, 3)) < 0) return PFS_UNSUPPORTED;
       return pfs_softmax_backward((pfs_dtype)t, (int)M(0), arr[0], arr[1], M(1), M(2), arr[2], nthreads);
     }
+    /* adam, arrays [p, g, m, v, vmax (NULL without AMSGrad)]: meta + 6 = [n, then the 7 numbers of h] */
+    case PFS_CALL_ADAM: {
+      const double *m = meta + 6;
+      if ((t = float_type(dt, 4)) < 0 || (arr[4] != NULL && dt[4] != t)) return PFS_UNSUPPORTED;
+      return pfs_adam((pfs_dtype)t, arr[0], arr[1], arr[2], arr[3], arr[4], M(0), m + 1, nthreads);
+    }
     default: return PFS_UNSUPPORTED;
   }
 }

@@ -177,6 +177,18 @@ int pfs_softmax(pfs_dtype t, int log_softmax, const void *x, int64_t rows, int64
 int pfs_softmax_backward(pfs_dtype t, int log_softmax, const void *y, const void *g, int64_t rows, int64_t n, void *dx,
                          int nthreads);
 
+/* ---------------------------------------------------------------- optimisers ----------------------- */
+
+/*
+ * One Adam / AdamW step in place over n contiguous elements of type t (p, g, m, v, and vmax, which is
+ * NULL unless AMSGrad); h = [β1, β2, step size α/(1 − β1^t), √(1 − β2^t), ε, coupled weight decay λ,
+ * decoupled decay factor (1 − αλ, or 1)]. Per element, in double:
+ *   g' = g + λ·p;  m = β1·m + (1 − β1)·g';  v = β2·v + (1 − β2)·g'²;  vmax = max(vmax, v);
+ *   p = p·decay − step·m / (√(vmax or v) / √(1 − β2^t) + ε).
+ */
+int pfs_adam(pfs_dtype t, void *p, const void *g, void *m, void *v, void *vmax, int64_t n, const double *h,
+             int nthreads);
+
 /* ---------------------------------------------------------------- packed calls --------------------- */
 
 /*
@@ -197,7 +209,7 @@ typedef enum {
   PFS_CALL_UNARY, PFS_CALL_BINARY, PFS_CALL_WHERE, PFS_CALL_REDUCE,
   PFS_CALL_BN_STATS, PFS_CALL_CHANNEL_AFFINE, PFS_CALL_BN_BACKWARD,
   PFS_CALL_INDEX_SELECT, PFS_CALL_INDEX_ADD, PFS_CALL_GATHER, PFS_CALL_SCATTER_ADD,
-  PFS_CALL_SOFTMAX, PFS_CALL_SOFTMAX_BACKWARD
+  PFS_CALL_SOFTMAX, PFS_CALL_SOFTMAX_BACKWARD, PFS_CALL_ADAM
 } pfs_kernel;
 
 #define PFS_EBADINDEX (-2)

@@ -3,7 +3,7 @@
  * tested against. Clarity first; it is still written to be usable for small models.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import type { BinaryOp, Conv2dGeom, GemmArgs, Kernels, Pool2dGeom, ReduceOp, SoftmaxKind, UnaryOp, View } from '../kernels.js';
+import type { AdamStep, BinaryOp, Conv2dGeom, GemmArgs, Kernels, Pool2dGeom, ReduceOp, SoftmaxKind, UnaryOp, View } from '../kernels.js';
 
 /**
  * Walks the rows (last dim) of several views with the same shape: after reset, `bases[v]` is the
@@ -459,6 +459,22 @@ function softmaxBackward(kind: SoftmaxKind, y: TypedArray, g: TypedArray, rows: 
   }
 }
 
+// ---------------------------------------------------------------- optimisers
+
+function adam(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vmax: TypedArray | null, n: number, h: AdamStep): void {
+  for (let i = 0; i < n; i++) {
+    const p0 = p[i];
+    const gi = g[i] + h.l2 * p0;
+    const mi = h.beta1 * m[i] + (1 - h.beta1) * gi;
+    const vi = h.beta2 * v[i] + (1 - h.beta2) * gi * gi;
+    let vu = vi;
+    if (vmax) vu = vmax[i] = vmax[i] > vi ? vmax[i] : vi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p0 * h.decay - (h.stepSize * mi) / (Math.sqrt(vu) / h.bc2Sqrt + h.eps);
+  }
+}
+
 export const refKernels: Kernels = {
   unary,
   binary,
@@ -481,4 +497,5 @@ export const refKernels: Kernels = {
   bnBackward,
   softmax,
   softmaxBackward,
+  adam,
 };
