@@ -31,7 +31,7 @@ import { getNumThreads, setNumThreads, threadsFromEnv } from '../src/backend/nat
 import { loadWasmBackend } from '../src/backend/wasm/node.js';
 import { K, availableBackends, registerBackend, useBackend } from '../src/backend/registry.js';
 import { refKernels } from '../src/backend/ref/index.js';
-import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Conv2dGeom, type Kernels, type Pool2dGeom, type UnaryOp, type View } from '../src/backend/kernels.js';
+import { BINARY_OPS, REDUCE_OPS, SOFTMAX_KINDS, UNARY_OPS, type Conv2dGeom, type Kernels, type Pool2dGeom, type UnaryOp, type View } from '../src/backend/kernels.js';
 import { allocate, type DType, type TypedArray } from '../src/tensor/dtype.js';
 import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -590,6 +590,74 @@ for (const name of fast) {
         for (let ch = 0; ch < 3; ch++) {
           assert.equal(Number.isFinite(m1[ch]), Number.isFinite(m2[ch]), `bnStats ${dtype} with specials: mean ${m1[ch]} vs ref ${m2[ch]}`);
           assert.equal(Number.isNaN(v1[ch]), Number.isNaN(v2[ch]), `bnStats ${dtype} with specials: var ${v1[ch]} vs ref ${v2[ch]}`);
+        }
+      }
+    });
+
+    test('softmax and log-softmax along rows, forward and backward, with NaN and ±∞', () => {
+      const sizes: [number, number][] = [[0, 5], [3, 0], [1, 1], [2, 3], [7, 17], [33, 1001], [40, 2003]];
+      for (const dtype of FLOATS) {
+        // outputs are computed in double in both; sums may be taken in another order, exp comes from another library
+        const rtol = dtype === 'float32' ? 3e-7 : 1e-12;
+        for (const [rows, n] of sizes) {
+          for (const specials of [false, true]) {
+            const what = `${dtype} (${rows}, ${n})${specials ? ' with specials' : ''}`;
+            const x = randArray(g, dtype, rows * n, specials);
+            for (let i = 0; i < x.length; i++) x[i] *= 4; // values in [−8, 8)
+            const gr = randArray(g, dtype, rows * n);
+            for (const kind of SOFTMAX_KINDS) {
+              const [y, y0] = [outLike(dtype, rows * n), outLike(dtype, rows * n)];
+              k.softmax(kind, x, rows, n, y);
+              refKernels.softmax(kind, x, rows, n, y0);
+              // log-softmax is x − lse: its rounding is relative to |x| + |lse|, not to the difference
+              const ys = Float64Array.from(y0, (v, i) => (kind === 'softmax' ? Math.abs(v) : Math.abs(x[i]) + Math.abs(x[i] - v)));
+              checkClose(y, y0, { rtol, atol: dtype === 'float32' ? 1e-44 : 1e-300, scale: ys }, `${kind} ${what}`);
+              if (specials) continue;
+              const [dx, dx0] = [outLike(dtype, rows * n), outLike(dtype, rows * n)];
+              k.softmaxBackward(kind, y0, gr, rows, n, dx);
+              refKernels.softmaxBackward(kind, y0, gr, rows, n, dx0);
+              // the row's sum Σ g·y (softmax) or Σ g (log-softmax) bounds the rounding, with the terms beside it
+              const scale = new Float64Array(rows * n);
+              for (let r = 0; r < rows; r++) {
+                let s = 0;
+                for (let j = r * n; j < (r + 1) * n; j++) s += Math.abs(gr[j]) * (kind === 'softmax' ? Math.abs(y0[j]) : 1);
+                for (let j = r * n; j < (r + 1) * n; j++) {
+                  scale[j] = kind === 'softmax' ? Math.abs(y0[j]) * (Math.abs(gr[j]) + s) : Math.abs(gr[j]) + Math.exp(y0[j]) * s;
+                }
+              }
+              checkClose(dx, dx0, { rtol: dtype === 'float32' ? 1e-6 : 1e-12, scale }, `${kind} backward ${what}`);
+            }
+          }
+        }
+      }
+    });
+
+    test('adam: one step in place, with coupled or decoupled weight decay and AMSGrad, sizes 0, 1, odd and threaded', () => {
+      const steps = [
+        { beta1: 0.9, beta2: 0.999, stepSize: 1e-3 / (1 - 0.9), bc2Sqrt: Math.sqrt(1 - 0.999), eps: 1e-8, l2: 0, decay: 1 },
+        { beta1: 0.8, beta2: 0.99, stepSize: 0.01 / (1 - 0.8 ** 3), bc2Sqrt: Math.sqrt(1 - 0.99 ** 3), eps: 1e-6, l2: 0.1, decay: 1 },
+        { beta1: 0.9, beta2: 0.999, stepSize: 2e-3, bc2Sqrt: 0.5, eps: 1e-8, l2: 0, decay: 1 - 2e-3 * 0.01 },
+      ];
+      for (const dtype of FLOATS) {
+        for (const n of [0, 1, 7, 1001, 70001]) {
+          for (const [si, h] of steps.entries()) {
+            for (const amsgrad of [false, true]) {
+              const what = `adam ${dtype} n ${n} step ${si}${amsgrad ? ' amsgrad' : ''}`;
+              const gr = randArray(g, dtype, n);
+              const init = [randArray(g, dtype, n), randArray(g, dtype, n), randArray(g, dtype, n).map(Math.abs), randArray(g, dtype, n).map(Math.abs)];
+              const mine = init.map((a) => a.slice());
+              const want = init.map((a) => a.slice());
+              k.adam(mine[0], gr, mine[1], mine[2], amsgrad ? mine[3] : null, n, h);
+              refKernels.adam(want[0], gr, want[1], want[2], amsgrad ? want[3] : null, n, h);
+              // each value computed in double from the same inputs and rounded once, but a fused multiply-add
+              // may round differently: the error is relative to the terms (inputs in [−2, 2]), and for p to
+              // the size of its step
+              const rtol = dtype === 'float32' ? 3e-7 : 1e-14;
+              const terms = Float64Array.from(want[0], () => 4);
+              const pScale = Float64Array.from(want[0], (e, i) => 4 + Math.abs(e - init[0][i] * h.decay));
+              ['p', 'm', 'v', 'vmax'].forEach((name, i) => checkClose(mine[i], want[i], { rtol, scale: i === 0 ? pScale : terms }, `${what}: ${name}`));
+            }
+          }
         }
       }
     });

@@ -1,6 +1,6 @@
 /**
  * The shortcuts that training steps take in backward, each checked against the plain composition it
- * replaces: sigmoid's and tanh's backward written into one tensor, conv2d's bias folded into the
+ * replaces: softmax and log-softmax as one kernel each way, sigmoid's and tanh's backward written into one tensor, conv2d's bias folded into the
  * conv, reductions over adjacent dims read in place, matmul's gradient for a transposed operand, and
  * .grad taking a gradient without a copy only when nothing else can see its memory.
  */
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { Tensor, tensor, noGrad } from '../src/index.js';
 import { activationGrad } from '../src/ops/elementwise.js';
 import { conv2d } from '../src/ops/conv.js';
+import { logSoftmax, logSoftmaxComposed, softmax, softmaxComposed } from '../src/ops/reduce.js';
 import { Generator } from '../src/tensor/rng.js';
 
 function close(actual: Tensor, expected: Tensor, tol: number, what: string): void {
@@ -17,6 +18,51 @@ function close(actual: Tensor, expected: Tensor, tol: number, what: string): voi
   const fe = expected.toTypedArray();
   fa.forEach((v, i) => assert.ok(Math.abs(v - fe[i]) <= tol * (1 + Math.abs(fe[i])), `${what}: element ${i} is ${v}, expected ${fe[i]}`));
 }
+
+test('softmax and log-softmax by their fused kernels equal the composed ops: every dim, strided input, values and gradients, and double backward', () => {
+  const gen = new Generator(11);
+  const pairs = [[softmax, softmaxComposed, 'softmax'], [logSoftmax, logSoftmaxComposed, 'logSoftmax']] as const;
+  for (const dtype of ['float32', 'float64'] as const) {
+    const tol = dtype === 'float32' ? 2e-6 : 1e-12;
+    // (3, 4, 5) along each dim, and a transposed view (the (B, V, T) view of (B, T, V) logits)
+    const base = Tensor.randn([3, 4, 5], { generator: gen, dtype }).mul(3);
+    const inputs: [Tensor, number][] = [[base, 0], [base, 1], [base, 2], [base, -1], [base.transpose(1, 2), 1]];
+    for (const [fused, composed, name] of pairs) {
+      for (const [x0, dim] of inputs) {
+        const what = `${name} ${dtype} ${JSON.stringify(x0.shape)} dim ${dim}`;
+        const dy = Tensor.randn(x0.shape, { generator: gen, dtype });
+        const run = (f: (x: Tensor, d: number) => Tensor) => {
+          const x = x0.detach().requiresGrad_();
+          const y = f(x, dim);
+          y.backward(dy);
+          return [y, x.grad!];
+        };
+        const [yf, gf] = run(fused);
+        const [yc, gc] = run(composed);
+        close(yf, yc, tol, `${what}: value`);
+        close(gf, gc, tol, `${what}: gradient`);
+      }
+    }
+  }
+  // double backward: the gradient of Σ (∂L/∂x)² goes through the recorded (composed) form of the backward
+  for (const [fused, composed, name] of pairs) {
+    const x0 = Tensor.randn([2, 6], { generator: gen, dtype: 'float64' });
+    const w = Tensor.randn([2, 6], { generator: gen, dtype: 'float64' });
+    const second = (f: (x: Tensor, d: number) => Tensor) => {
+      const x = x0.detach().requiresGrad_();
+      f(x, 1).mul(w).sum().backward(undefined, { createGraph: true });
+      const gx = x.grad!;
+      x.grad = null;
+      gx.mul(gx).sum().backward();
+      return x.grad!;
+    };
+    close(second(fused), second(composed), 1e-12, `${name} double backward`);
+  }
+  // a 0-d tensor is one row of one value, as in PyTorch: softmax 1, log-softmax 0
+  assert.deepEqual([softmax(tensor(2.5), 0).item(), logSoftmax(tensor(2.5), -1).item()], [1, 0]);
+  assert.throws(() => softmax(Tensor.zeros([2, 3], { dtype: 'int32' }), 0), /softmax/);
+  assert.throws(() => logSoftmax(Tensor.zeros([2, 3]), 2), /logSoftmax: dim 2 is out of range/);
+});
 
 test('sigmoid and tanh backward in one tensor equal the composed formulas (float32, float64, strided g)', () => {
   const gen = new Generator(3);

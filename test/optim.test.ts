@@ -5,13 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { Tensor } from '../src/tensor/tensor.js';
 import {
   Adadelta, Adagrad, Adam, AdamW, clipGradNorm, CosineAnnealingLR, LinearLR, LRScheduler, Optimizer,
   RMSprop, SequentialLR, SGD, StepLR,
 } from '../src/optim/index.js';
 import type { BaseOptions } from '../src/optim/index.js';
+import { adamStep, adamStepComposed } from '../src/optim/adam.js';
+import { noGrad } from '../src/autograd/mode.js';
+import { Generator } from '../src/tensor/rng.js';
 
 interface OptimCase {
   name: string;
@@ -338,4 +341,39 @@ describe('clipGradNorm matches torch.nn.utils.clip_grad_norm_', () => {
     assert.equal(clipGradNorm(freshParams(), 1), 0);
     assert.throws(() => clipGradNorm(freshParams(), -1), /maxNorm must be a finite number ≥ 0, got -1/);
   });
+});
+
+test('the fused Adam step equals the composed one (float64 to rounding, float32 closely) over several steps, with AMSGrad, Adam\'s L2 and AdamW\'s decay', () => {
+  const gen = new Generator(21);
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const [l2, decay, amsgrad] of [[0, 1, false], [0.05, 1, true], [0, 1 - 1e-3 * 0.01, false]] as const) {
+      const mk = () => Tensor.randn([5, 33], { generator: gen, dtype });
+      const fused = [mk(), Tensor.zeros([5, 33], { dtype }), Tensor.zeros([5, 33], { dtype }), Tensor.zeros([5, 33], { dtype })];
+      const composed = fused.map((t) => t.clone());
+      noGrad(() => {
+        for (let t = 1; t <= 4; t++) {
+          const grad = mk();
+          const h = { beta1: 0.9, beta2: 0.999, stepSize: 1e-3 / (1 - 0.9 ** t), bc2Sqrt: Math.sqrt(1 - 0.999 ** t), eps: 1e-8, l2, decay };
+          adamStep(fused[0], grad, fused[1], fused[2], amsgrad ? fused[3] : null, h);
+          adamStepComposed(composed[0], grad, composed[1], composed[2], amsgrad ? composed[3] : null, h);
+        }
+      });
+      const tol = dtype === 'float32' ? 1e-6 : 1e-13;
+      ['p', 'm', 'v', 'vmax'].forEach((name, i) => {
+        const [a, b] = [fused[i].toTypedArray(), composed[i].toTypedArray()];
+        a.forEach((x, j) => assert.ok(Math.abs(x - b[j]) <= tol * (1 + Math.abs(b[j])), `${dtype} l2 ${l2} decay ${decay}: ${name}[${j}] ${x} vs ${b[j]}`));
+      });
+    }
+  }
+  // a parameter that is a strided view takes the composed path, with the same result
+  const base = Tensor.randn([4, 6], { generator: gen, dtype: 'float64' });
+  const view = base.clone().transpose(0, 1);
+  const dense = view.contiguous();
+  const grad = Tensor.randn([6, 4], { generator: gen, dtype: 'float64' });
+  const h = { beta1: 0.9, beta2: 0.999, stepSize: 0.01, bc2Sqrt: 0.1, eps: 1e-8, l2: 0, decay: 1 };
+  noGrad(() => {
+    adamStep(view, grad, Tensor.zeros([6, 4], { dtype: 'float64' }), Tensor.zeros([6, 4], { dtype: 'float64' }), null, h);
+    adamStep(dense, grad, Tensor.zeros([6, 4], { dtype: 'float64' }), Tensor.zeros([6, 4], { dtype: 'float64' }), null, h);
+  });
+  view.toTypedArray().forEach((x, j) => assert.ok(Math.abs(x - dense.toTypedArray()[j]) <= 1e-14, `strided parameter: element ${j}`));
 });

@@ -35,6 +35,9 @@ export const REDUCE_OPS = ['sum', 'max', 'min', 'argmax', 'argmin'] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = (typeof BINARY_OPS)[number];
 export type ReduceOp = (typeof REDUCE_OPS)[number];
+/** The two members of the softmax family with a fused kernel (Kernels.softmax). */
+export const SOFTMAX_KINDS = ['softmax', 'logSoftmax'] as const;
+export type SoftmaxKind = (typeof SOFTMAX_KINDS)[number];
 
 /**
  * Batched matrix product out[b] = op(A[b]) · op(B[b]), out contiguous (batch, m, n).
@@ -140,6 +143,39 @@ export interface Kernels {
     g: TypedArray, x: TypedArray, outer: number, c: number, inner: number, mean: TypedArray, invstd: TypedArray,
     weight: TypedArray | null, dx: TypedArray, sumG: TypedArray, sumGX: TypedArray,
   ): void;
+  /**
+   * Softmax or log-softmax of each row of a contiguous (rows, n) float array, in double: with m the row's
+   * max and s = Σ exp(x − m), softmax out = exp(x − m) / s; logSoftmax out = x − (m' + log s'), where m'
+   * is m, or 0 when m is not finite, and s' = Σ exp(x − m') (as the composed ops give: NaN, ±∞ alike).
+   */
+  softmax(kind: SoftmaxKind, x: TypedArray, rows: number, n: number, out: TypedArray): void;
+  /**
+   * The backward pass of softmax from its output y and output gradient g, (rows, n) each:
+   * softmax dx = y·(g − Σ g·y); logSoftmax dx = g − exp(y)·Σ g (sums along the row, in double).
+   */
+  softmaxBackward(kind: SoftmaxKind, y: TypedArray, g: TypedArray, rows: number, n: number, dx: TypedArray): void;
+  /**
+   * One Adam (or AdamW) step in place over the first n elements of p, m, v (and vmax, with AMSGrad; else
+   * null) from the gradient g; per element, in double, each stored value rounded once:
+   * g' = g + l2·p; m = β1·m + (1 − β1)·g'; v = β2·v + (1 − β2)·g'²; vmax = max(vmax, v);
+   * p = p·decay − stepSize·m / (√(vmax or v) / bc2Sqrt + eps). src/optim/adam.ts says what each number is.
+   */
+  adam(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vmax: TypedArray | null, n: number, h: AdamStep): void;
 }
 
 export type KernelName = keyof Kernels;
+
+/** The numbers of one Adam step (Kernels.adam). */
+export interface AdamStep {
+  beta1: number;
+  beta2: number;
+  /** α / (1 − β1^t). */
+  stepSize: number;
+  /** √(1 − β2^t). */
+  bc2Sqrt: number;
+  eps: number;
+  /** Adam's weight decay λ, added to the gradient as λ·p (0 for none, and for AdamW). */
+  l2: number;
+  /** AdamW's decoupled decay, the factor 1 − αλ applied to p (1 for none, and for Adam). */
+  decay: number;
+}

@@ -14,7 +14,7 @@
  * pointer for that array points.
  */
 import type { TypedArray } from '../tensor/dtype.js';
-import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Conv2dGeom, type Kernels, type Pool2dGeom, type View } from './kernels.js';
+import { BINARY_OPS, REDUCE_OPS, SOFTMAX_KINDS, UNARY_OPS, type Conv2dGeom, type Kernels, type Pool2dGeom, type View } from './kernels.js';
 import { refKernels } from './ref/index.js';
 
 /** The most threads a kernel call may be given (PFS_MAX_THREADS). */
@@ -27,6 +27,7 @@ export const C_KERNELS = [
   'unary', 'binary', 'where', 'reduce',
   'bnStats', 'channelAffine', 'bnBackward',
   'indexSelect', 'indexAdd', 'gather', 'scatterAdd',
+  'softmax', 'softmaxBackward', 'adam',
 ] as const;
 export type CKernel = (typeof C_KERNELS)[number];
 
@@ -84,13 +85,14 @@ function metaFor(kernel: CKernel, arrays: readonly (Operand | null)[], n: number
 }
 
 /** A call whose integers are `ints`, checked whole and (where `sizes` says how many lead) ≥ 0. */
-function call(kernel: CKernel, arrays: (Operand | null)[], ints: readonly number[], sizes: number, work: number): PackedCall {
-  const { meta, head } = metaFor(kernel, arrays, ints.length);
+function call(kernel: CKernel, arrays: (Operand | null)[], ints: readonly number[], sizes: number, work: number, reals: readonly number[] = []): PackedCall {
+  const { meta, head } = metaFor(kernel, arrays, ints.length + reals.length);
   for (let i = 0; i < ints.length; i++) {
     const v = ints[i];
     if (!Number.isInteger(v) || (i < sizes && v < 0)) fail(kernel, `expected whole numbers${i < sizes ? ' ≥ 0' : ''}, got ${v}`);
     meta[head + i] = v;
   }
+  meta.set(reals, head + ints.length);
   return { kernel, meta, arrays, work };
 }
 
@@ -273,6 +275,28 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
   indexAdd: (src, outer, n, inner, idx, out) => indexCall('indexAdd', src, outer, n, inner, idx, idx.length, out),
   gather: (x, outer, n, inner, idx, m, out) => indexCall('gather', x, outer, n, inner, idx, m, out),
   scatterAdd: (src, outer, n, inner, idx, m, out) => indexCall('scatterAdd', src, outer, n, inner, idx, m, out),
+  softmax(kind, x, rows, n, out) {
+    need('softmax', 'the input', x, rows * n);
+    need('softmax', 'the output', out, rows * n);
+    return call('softmax', [input(x, 0, rows * n), output(out, rows * n)], [SOFTMAX_KINDS.indexOf(kind), rows, n], 3, rows * n);
+  },
+  softmaxBackward(kind, y, g, rows, n, dx) {
+    for (const [name, a] of [['y', y], ['the gradient', g], ['dx', dx]] as const) need('softmaxBackward', name, a, rows * n);
+    return call('softmaxBackward', [input(y, 0, rows * n), input(g, 0, rows * n), output(dx, rows * n)], [SOFTMAX_KINDS.indexOf(kind), rows, n], 3, rows * n);
+  },
+  /** meta: [n, then β1, β2, stepSize, bc2Sqrt, eps, l2, decay] (reals, after the one integer). */
+  adam(p, g, m, v, vmax, n, h) {
+    const arrays: (Operand | null)[] = [];
+    for (const [name, a, role] of [['p', p, 'inout'], ['the gradient', g, 'in'], ['m', m, 'inout'], ['v', v, 'inout'], ['vmax', vmax, 'inout']] as const) {
+      if (a === null) {
+        arrays.push(null);
+        continue;
+      }
+      need('adam', name, a, n);
+      arrays.push(role === 'in' ? input(a, 0, n) : output(a, n, 'inout'));
+    }
+    return call('adam', arrays, [n], 1, n, [h.beta1, h.beta2, h.stepSize, h.bc2Sqrt, h.eps, h.l2, h.decay]);
+  },
 };
 
 /**

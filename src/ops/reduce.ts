@@ -1,10 +1,11 @@
 /** Reductions over one or more dims, and the numerically stable softmax family composed from them. */
 import { K } from '../backend/registry.js';
-import type { ReduceOp } from '../backend/kernels.js';
+import type { ReduceOp, SoftmaxKind } from '../backend/kernels.js';
+import { isGradEnabled } from '../autograd/mode.js';
 import { DType, INT32_MAX, INT32_MIN, isFloating } from '../tensor/dtype.js';
 import { normDim, normDims, numel } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { empty, record, requireFloating } from './core.js';
+import { contiguousData, empty, record, requireFloating } from './core.js';
 import { eq, where } from './elementwise.js';
 
 export type Dims = number | readonly number[];
@@ -167,13 +168,59 @@ function logsumexpAs(x: Tensor, dim: number, keepdim: boolean, op: string): Tens
   return keepdim ? r : r.squeeze(dim);
 }
 
+/** exp(x − max) / Σ exp(x − max) along dim: one fused kernel forward and backward (softmaxComposed is its oracle). */
 export function softmax(x: Tensor, dim: number): Tensor {
+  return fusedSoftmax('softmax', x, dim);
+}
+
+/** x − logsumexp(x) along dim, fused as softmax is (logSoftmaxComposed is its oracle). */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  return fusedSoftmax('logSoftmax', x, dim);
+}
+
+/** softmax composed from max, sub, exp, sum and div: the definition the fused kernel is tested against. */
+export function softmaxComposed(x: Tensor, dim: number): Tensor {
   requireFloating(x, 'softmax');
   normDim(dim, x.ndim, 'softmax');
   const e = x.sub(x.max(dim, true).detach()).exp();
   return e.div(e.sum(dim, true));
 }
 
-export function logSoftmax(x: Tensor, dim: number): Tensor {
+/** logSoftmax composed from logsumexp: the definition the fused kernel is tested against. */
+export function logSoftmaxComposed(x: Tensor, dim: number): Tensor {
   return x.sub(logsumexpAs(x, dim, true, 'logSoftmax'));
+}
+
+/**
+ * The fused softmax family: the kernel works on the rows of a contiguous (rows, n) array, so dim is
+ * swapped to the end first (a view; copied only when x is not laid out that way already, as for the
+ * (B, V, T) view of (B, T, V) logits, whose class dim is already the innermost in memory).
+ */
+function fusedSoftmax(kind: SoftmaxKind, x: Tensor, dim: number): Tensor {
+  requireFloating(x, kind);
+  const d = normDim(dim, x.ndim, kind);
+  if (x.ndim === 0) return fusedSoftmax(kind, x.reshape([1]), 0).reshape([]);
+  const last = x.ndim - 1;
+  if (d !== last) return fusedSoftmax(kind, x.transpose(d, last), last).transpose(d, last);
+  const xc = x.contiguous();
+  const n = x.shape[last];
+  const rows = n === 0 ? 0 : x.numel / n;
+  const out = empty(x.shape, x.dtype);
+  K.softmax(kind, contiguousData(xc), rows, n, out.storage.data);
+  // the output is saved as it is, not detached, so that a recorded backward (createGraph) differentiates through it
+  return record(out, kind, [xc], [out], (g, [y]) => [softmaxGrad(kind, g, y)]);
+}
+
+/**
+ * The gradient of softmax (y·(g − Σ g·y)) or log-softmax (g − exp(y)·Σ g) along the last dim from the
+ * output y: the fused kernel in a plain backward, the composed ops when the backward is itself recorded.
+ */
+function softmaxGrad(kind: SoftmaxKind, g: Tensor, y: Tensor): Tensor {
+  if (isGradEnabled() || g.dtype !== y.dtype) {
+    return kind === 'softmax' ? y.mul(g.sub(g.mul(y).sum(-1, true))) : g.sub(y.exp().mul(g.sum(-1, true)));
+  }
+  const dx = empty(y.shape, y.dtype);
+  const n = y.shape[y.ndim - 1];
+  K.softmaxBackward(kind, contiguousData(y), contiguousData(g), n === 0 ? 0 : y.numel / n, n, dx.storage.data);
+  return dx;
 }

@@ -16,6 +16,9 @@
  * + λ θ_{t−1})); torch folds η_t into lr, so its decay is lr·λ: the paper's λ equals torch's lr·λ / η_t.
  * Code names: α = lr, β1, β2 = betas, ε = eps, m = "exp_avg", v = "exp_avg_sq", v^max = "max_exp_avg_sq".
  */
+import type { AdamStep } from '../backend/kernels.js';
+import { K } from '../backend/registry.js';
+import { contiguousData } from '../ops/core.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { boolProblem, Optimizer, ParamGroup, ParamsArg, ParamState, rangeProblem } from './optimizer.js';
 
@@ -50,20 +53,46 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
   protected update(p: Tensor, grad: Tensor, g: ParamGroup<AdamOptions>, s: ParamState): void {
     const [beta1, beta2] = g.betas;
     const t = (s.step = s.step! + 1);
-    let gt = grad;
-    if (g.weightDecay !== 0) {
-      if (this.decoupled) p.mul_(1 - g.lr * g.weightDecay); // AdamW: θ_{t−1} ← θ_{t−1}(1 − α λ)
-      else gt = grad.add(p.mul(g.weightDecay)); // Adam: g_t ← g_t + λ θ_{t−1}
-    }
-    const m = (s.buffers.exp_avg = this.buffer(s, 'exp_avg', p).mul(beta1).add(gt.mul(1 - beta1))); // m_t
-    const v = (s.buffers.exp_avg_sq = this.buffer(s, 'exp_avg_sq', p).mul(beta2).add(gt.mul(1 - beta2).mul(gt))); // v_t
-    const stepSize = g.lr / (1 - beta1 ** t); // α / (1 − β1^t): bias correction of m folded into the step
-    const bc2Sqrt = Math.sqrt(1 - beta2 ** t); // √(1 − β2^t), so √v̂_t = √v_t / bc2Sqrt
-    let vUsed = v;
-    if (g.amsgrad) vUsed = s.buffers.max_exp_avg_sq = this.buffer(s, 'max_exp_avg_sq', p).maximum(v); // v_t^max
-    const denom = vUsed.sqrt().div(bc2Sqrt).add(g.eps); // √v̂_t + ε
-    p.add_(m.div(denom), -stepSize); // θ_t = θ_{t−1} − α m̂_t / (√v̂_t + ε)
+    const h: AdamStep = {
+      beta1,
+      beta2,
+      stepSize: g.lr / (1 - beta1 ** t), // α / (1 − β1^t): bias correction of m folded into the step
+      bc2Sqrt: Math.sqrt(1 - beta2 ** t), // √(1 − β2^t), so √v̂_t = √v_t / bc2Sqrt
+      eps: g.eps,
+      l2: this.decoupled ? 0 : g.weightDecay, // Adam: g_t ← g_t + λ θ_{t−1}
+      decay: this.decoupled ? 1 - g.lr * g.weightDecay : 1, // AdamW: θ_{t−1} ← θ_{t−1}(1 − α λ)
+    };
+    const m = this.buffer(s, 'exp_avg', p);
+    const v = this.buffer(s, 'exp_avg_sq', p);
+    const vmax = g.amsgrad ? this.buffer(s, 'max_exp_avg_sq', p) : null;
+    adamStep(p, grad, m, v, vmax, h);
   }
+}
+
+/**
+ * One Adam step in place on p and its buffers m, v (and vmax, with AMSGrad): the fused kernel when
+ * every tensor is contiguous, else adamStepComposed.
+ */
+export function adamStep(p: Tensor, grad: Tensor, m: Tensor, v: Tensor, vmax: Tensor | null, h: AdamStep): void {
+  const own = [p, m, v, ...(vmax ? [vmax] : [])];
+  if (!own.every((t) => t.isContiguous() && t.dtype === p.dtype) || grad.dtype !== p.dtype) {
+    adamStepComposed(p, grad, m, v, vmax, h);
+    return;
+  }
+  const data = (t: Tensor) => t.storage.data.subarray(t.offset, t.offset + t.numel);
+  K.adam(data(p), contiguousData(grad), data(m), data(v), vmax ? data(vmax) : null, p.numel, h);
+  for (const t of own) t.storage.version++;
+}
+
+/** The same step composed from tensor ops (each rounded to p's dtype): the definition the fused kernel is tested against. */
+export function adamStepComposed(p: Tensor, grad: Tensor, m: Tensor, v: Tensor, vmax: Tensor | null, h: AdamStep): void {
+  if (h.decay !== 1) p.mul_(h.decay);
+  const gt = h.l2 !== 0 ? grad.add(p.mul(h.l2)) : grad;
+  m.copy_(m.mul(h.beta1).add(gt.mul(1 - h.beta1))); // m_t
+  v.copy_(v.mul(h.beta2).add(gt.mul(1 - h.beta2).mul(gt))); // v_t
+  const vUsed = vmax ? vmax.copy_(vmax.maximum(v)) : v; // v_t^max
+  const denom = vUsed.sqrt().div(h.bc2Sqrt).add(h.eps); // √v̂_t + ε
+  p.add_(m.div(denom), -h.stepSize); // θ_t = θ_{t−1} − α m̂_t / (√v̂_t + ε)
 }
 
 export class Adam extends AdamFamily {

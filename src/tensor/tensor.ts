@@ -455,7 +455,7 @@ function filled(shape: readonly number[], value: number, opts: CreateOptions, op
   const dtype = checkDType(opts.dtype ?? 'float32');
   const v = storedValue(dtype, value, op);
   const data = allocate(dtype, numel(checkShape(shape, op)), shape, op);
-  data.fill(v);
+  if (!Object.is(v, 0)) data.fill(v); // allocate's array is zero-filled already (−0 still needs the fill)
   return new Tensor(data, shape, dtype).requiresGrad_(opts.requiresGrad ?? false);
 }
 

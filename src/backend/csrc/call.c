@@ -184,6 +184,24 @@ int pfs_call(const double *meta, void *const *arr, int nthreads) {
     case PFS_CALL_SCATTER_ADD:
       if (dt[1] != PFS_I32 || dt[2] != dt[0]) return PFS_UNSUPPORTED;
       return call_index(kernel, (pfs_dtype)dt[0], meta + 4, arr, nthreads);
+    /* softmax, arrays [x, out]: meta + 3 = [log, rows, n] */
+    case PFS_CALL_SOFTMAX: {
+      const double *m = meta + 3;
+      if ((t = float_type(dt, 2)) < 0) return PFS_UNSUPPORTED;
+      return pfs_softmax((pfs_dtype)t, (int)M(0), arr[0], M(1), M(2), arr[1], nthreads);
+    }
+    /* arrays [y, g, dx]: meta + 4 = [log, rows, n] */
+    case PFS_CALL_SOFTMAX_BACKWARD: {
+      const double *m = meta + 4;
+      if ((t = float_type(dt, 3)) < 0) return PFS_UNSUPPORTED;
+      return pfs_softmax_backward((pfs_dtype)t, (int)M(0), arr[0], arr[1], M(1), M(2), arr[2], nthreads);
+    }
+    /* adam, arrays [p, g, m, v, vmax (NULL without AMSGrad)]: meta + 6 = [n, then the 7 numbers of h] */
+    case PFS_CALL_ADAM: {
+      const double *m = meta + 6;
+      if ((t = float_type(dt, 4)) < 0 || (arr[4] != NULL && dt[4] != t)) return PFS_UNSUPPORTED;
+      return pfs_adam((pfs_dtype)t, arr[0], arr[1], arr[2], arr[3], arr[4], M(0), m + 1, nthreads);
+    }
     default: return PFS_UNSUPPORTED;
   }
 }

@@ -165,6 +165,30 @@ int pfs_gather(pfs_dtype t, const void *x, int64_t outer, int64_t n, int64_t inn
 int pfs_scatter_add(pfs_dtype t, const void *src, int64_t outer, int64_t n, int64_t inner, const int32_t *idx,
                     int64_t m, void *out, int nthreads);
 
+/* ---------------------------------------------------------------- softmax -------------------------- */
+
+/*
+ * Along the rows of contiguous (rows, n) float arrays (log_softmax 0: softmax, 1: log-softmax):
+ *   softmax: out = softmax(x) or log-softmax(x) of each row;
+ *   softmax_backward: dx from the output y and its gradient g (softmax: y·(g − Σ g·y); log-softmax:
+ *   g − exp(y)·Σ g). Values are computed in double and rounded once.
+ */
+int pfs_softmax(pfs_dtype t, int log_softmax, const void *x, int64_t rows, int64_t n, void *out, int nthreads);
+int pfs_softmax_backward(pfs_dtype t, int log_softmax, const void *y, const void *g, int64_t rows, int64_t n, void *dx,
+                         int nthreads);
+
+/* ---------------------------------------------------------------- optimisers ----------------------- */
+
+/*
+ * One Adam / AdamW step in place over n contiguous elements of type t (p, g, m, v, and vmax, which is
+ * NULL unless AMSGrad); h = [β1, β2, step size α/(1 − β1^t), √(1 − β2^t), ε, coupled weight decay λ,
+ * decoupled decay factor (1 − αλ, or 1)]. Per element, in double:
+ *   g' = g + λ·p;  m = β1·m + (1 − β1)·g';  v = β2·v + (1 − β2)·g'²;  vmax = max(vmax, v);
+ *   p = p·decay − step·m / (√(vmax or v) / √(1 − β2^t) + ε).
+ */
+int pfs_adam(pfs_dtype t, void *p, const void *g, void *m, void *v, void *vmax, int64_t n, const double *h,
+             int nthreads);
+
 /* ---------------------------------------------------------------- packed calls --------------------- */
 
 /*
@@ -184,7 +208,8 @@ typedef enum {
   PFS_CALL_MAX_POOL2D, PFS_CALL_MAX_POOL2D_BACKWARD, PFS_CALL_AVG_POOL2D, PFS_CALL_AVG_POOL2D_BACKWARD,
   PFS_CALL_UNARY, PFS_CALL_BINARY, PFS_CALL_WHERE, PFS_CALL_REDUCE,
   PFS_CALL_BN_STATS, PFS_CALL_CHANNEL_AFFINE, PFS_CALL_BN_BACKWARD,
-  PFS_CALL_INDEX_SELECT, PFS_CALL_INDEX_ADD, PFS_CALL_GATHER, PFS_CALL_SCATTER_ADD
+  PFS_CALL_INDEX_SELECT, PFS_CALL_INDEX_ADD, PFS_CALL_GATHER, PFS_CALL_SCATTER_ADD,
+  PFS_CALL_SOFTMAX, PFS_CALL_SOFTMAX_BACKWARD, PFS_CALL_ADAM
 } pfs_kernel;
 
 #define PFS_EBADINDEX (-2)

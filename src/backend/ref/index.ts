@@ -3,7 +3,7 @@
  * tested against. Clarity first; it is still written to be usable for small models.
  */
 import type { TypedArray } from '../../tensor/dtype.js';
-import type { BinaryOp, Conv2dGeom, GemmArgs, Kernels, Pool2dGeom, ReduceOp, UnaryOp, View } from '../kernels.js';
+import type { AdamStep, BinaryOp, Conv2dGeom, GemmArgs, Kernels, Pool2dGeom, ReduceOp, SoftmaxKind, UnaryOp, View } from '../kernels.js';
 
 /**
  * Walks the rows (last dim) of several views with the same shape: after reset, `bases[v]` is the
@@ -427,6 +427,54 @@ function bnBackward(
   }
 }
 
+// ---------------------------------------------------------------- softmax along rows
+// Each row of a contiguous (rows, n) array, in double (JS numbers).
+
+function softmax(kind: SoftmaxKind, x: TypedArray, rows: number, n: number, out: TypedArray): void {
+  for (let r = 0, at = 0; r < rows; r++, at += n) {
+    let m = -Infinity;
+    for (let j = 0; j < n; j++) if (x[at + j] > m) m = x[at + j];
+    if (kind === 'logSoftmax' && !Number.isFinite(m)) m = 0;
+    let s = 0;
+    for (let j = 0; j < n; j++) s += Math.exp(x[at + j] - m);
+    if (kind === 'softmax') {
+      for (let j = 0; j < n; j++) out[at + j] = Math.exp(x[at + j] - m) / s;
+    } else {
+      const lse = m + Math.log(s);
+      for (let j = 0; j < n; j++) out[at + j] = x[at + j] - lse;
+    }
+  }
+}
+
+function softmaxBackward(kind: SoftmaxKind, y: TypedArray, g: TypedArray, rows: number, n: number, dx: TypedArray): void {
+  for (let r = 0, at = 0; r < rows; r++, at += n) {
+    let s = 0;
+    if (kind === 'softmax') {
+      for (let j = 0; j < n; j++) s += g[at + j] * y[at + j];
+      for (let j = 0; j < n; j++) dx[at + j] = y[at + j] * (g[at + j] - s);
+    } else {
+      for (let j = 0; j < n; j++) s += g[at + j];
+      for (let j = 0; j < n; j++) dx[at + j] = g[at + j] - Math.exp(y[at + j]) * s;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- optimisers
+
+function adam(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, vmax: TypedArray | null, n: number, h: AdamStep): void {
+  for (let i = 0; i < n; i++) {
+    const p0 = p[i];
+    const gi = g[i] + h.l2 * p0;
+    const mi = h.beta1 * m[i] + (1 - h.beta1) * gi;
+    const vi = h.beta2 * v[i] + (1 - h.beta2) * gi * gi;
+    let vu = vi;
+    if (vmax) vu = vmax[i] = vmax[i] > vi ? vmax[i] : vi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p0 * h.decay - (h.stepSize * mi) / (Math.sqrt(vu) / h.bc2Sqrt + h.eps);
+  }
+}
+
 export const refKernels: Kernels = {
   unary,
   binary,
@@ -447,4 +495,7 @@ export const refKernels: Kernels = {
   bnStats,
   channelAffine,
   bnBackward,
+  softmax,
+  softmaxBackward,
+  adam,
 };

@@ -1,0 +1,92 @@
+/*
+ * The softmax passes for one element type (T; FN(name) adds the type suffix; LOADD(p) reads PFS_VD
+ * values of T at p as a vector of doubles, STORED(p, v) writes one back rounded to T). A row is
+ * PFS_VD-wide vectors and a scalar tail.
+ */
+
+typedef struct {
+  int log;      /* log-softmax rather than softmax */
+  int backward; /* the backward pass: x is y (the output), g its gradient, out dx */
+  int64_t rows, n;
+  const T *x, *g;
+  T *out;
+} FN(softmax_ctx);
+
+/* The max of a row (NaN values are skipped: they make the sum, and so every output, NaN anyway). */
+static double FN(row_max)(const T *x, int64_t n) {
+  const int64_t nv = n / PFS_VD * PFS_VD;
+  vd acc = vd_splat(-__builtin_inf());
+  for (int64_t j = 0; j < nv; j += PFS_VD) {
+    const vd v = LOADD(x + j);
+    acc = vd_select(v > acc, v, acc);
+  }
+  double m = -__builtin_inf();
+  for (int l = 0; l < PFS_VD; l++) m = acc[l] > m ? acc[l] : m;
+  for (int64_t j = nv; j < n; j++) m = (double)x[j] > m ? (double)x[j] : m;
+  return m;
+}
+
+/* Σ exp(x − m) over a row. */
+static double FN(row_sum_exp)(const T *x, int64_t n, double m) {
+  const int64_t nv = n / PFS_VD * PFS_VD;
+  const vd mv = vd_splat(m);
+  vd acc = vd_splat(0);
+  for (int64_t j = 0; j < nv; j += PFS_VD) acc += vd_exp(LOADD(x + j) - mv);
+  double s = 0;
+  for (int l = 0; l < PFS_VD; l++) s += acc[l];
+  for (int64_t j = nv; j < n; j++) s += exp1((double)x[j] - m);
+  return s;
+}
+
+static void FN(softmax_row)(const T *x, T *out, int64_t n, int log_softmax) {
+  const int64_t nv = n / PFS_VD * PFS_VD;
+  double m = FN(row_max)(x, n);
+  if (log_softmax && !(m - m == 0)) m = 0;
+  const double s = FN(row_sum_exp)(x, n, m);
+  const vd mv = vd_splat(m);
+  if (log_softmax) {
+    const double lse = m + log(s);
+    const vd lv = vd_splat(lse);
+    for (int64_t j = 0; j < nv; j += PFS_VD) STORED(out + j, LOADD(x + j) - lv);
+    for (int64_t j = nv; j < n; j++) out[j] = (T)((double)x[j] - lse);
+  } else {
+    const vd sv = vd_splat(s);
+    for (int64_t j = 0; j < nv; j += PFS_VD) STORED(out + j, vd_exp(LOADD(x + j) - mv) / sv);
+    for (int64_t j = nv; j < n; j++) out[j] = (T)(exp1((double)x[j] - m) / s);
+  }
+}
+
+/* softmax: dx = y·(g − Σ g·y); log-softmax: dx = g − exp(y)·Σ g. */
+static void FN(softmax_backward_row)(const T *y, const T *g, T *dx, int64_t n, int log_softmax) {
+  const int64_t nv = n / PFS_VD * PFS_VD;
+  vd acc = vd_splat(0);
+  double s = 0;
+  if (log_softmax) {
+    for (int64_t j = 0; j < nv; j += PFS_VD) acc += LOADD(g + j);
+    for (int64_t j = nv; j < n; j++) s += (double)g[j];
+  } else {
+    for (int64_t j = 0; j < nv; j += PFS_VD) acc += LOADD(g + j) * LOADD(y + j);
+    for (int64_t j = nv; j < n; j++) s += (double)g[j] * (double)y[j];
+  }
+  for (int l = 0; l < PFS_VD; l++) s += acc[l];
+  const vd sv = vd_splat(s);
+  if (log_softmax) {
+    for (int64_t j = 0; j < nv; j += PFS_VD) STORED(dx + j, LOADD(g + j) - vd_exp(LOADD(y + j)) * sv);
+    for (int64_t j = nv; j < n; j++) dx[j] = (T)((double)g[j] - exp1((double)y[j]) * s);
+  } else {
+    for (int64_t j = 0; j < nv; j += PFS_VD) STORED(dx + j, LOADD(y + j) * (LOADD(g + j) - sv));
+    for (int64_t j = nv; j < n; j++) dx[j] = (T)((double)y[j] * ((double)g[j] - s));
+  }
+}
+
+static void FN(softmax_task)(void *p, int t, int nt) {
+  const FN(softmax_ctx) *c = p;
+  const int64_t r0 = c->rows * t / nt, r1 = c->rows * (t + 1) / nt, n = c->n;
+  for (int64_t r = r0; r < r1; r++) {
+    if (c->backward) {
+      FN(softmax_backward_row)(c->x + r * n, c->g + r * n, c->out + r * n, n, c->log);
+    } else {
+      FN(softmax_row)(c->x + r * n, c->out + r * n, n, c->log);
+    }
+  }
+}
