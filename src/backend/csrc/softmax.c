@@ -41,41 +41,30 @@ static inline double exp1(double x) { return vd_exp(vd_splat(x))[0]; }
 #undef LOADD
 #undef STORED
 
-static int threads_for(int64_t rows, int64_t n, int nthreads) {
+/* Either pass (backward: x is the output y, g its gradient, out dx) over the rows, threads taking whole rows. */
+static int softmax_run(pfs_dtype t, int log_softmax, int backward, const void *x, const void *g, int64_t rows, int64_t n,
+                       void *out, int nthreads) {
+  if (rows < 0 || n < 0) return PFS_UNSUPPORTED;
   int nt = (double)rows * (double)n < PFS_SOFTMAX_PARALLEL_MIN ? 1 : nthreads;
   if (nt > rows) nt = rows > 0 ? (int)rows : 1;
-  return nt;
-}
-
-int pfs_softmax(pfs_dtype t, int log_softmax, const void *x, int64_t rows, int64_t n, void *out, int nthreads) {
-  if (rows < 0 || n < 0) return PFS_UNSUPPORTED;
-  const int nt = threads_for(rows, n, nthreads);
   if (t == PFS_F32) {
-    const softmax_ctx_f32 c = {log_softmax, 0, rows, n, x, NULL, out};
+    const softmax_ctx_f32 c = {log_softmax, backward, rows, n, x, g, out};
     pfs_parallel(softmax_task_f32, (void *)&c, nt);
     return PFS_OK;
   }
   if (t == PFS_F64) {
-    const softmax_ctx_f64 c = {log_softmax, 0, rows, n, x, NULL, out};
+    const softmax_ctx_f64 c = {log_softmax, backward, rows, n, x, g, out};
     pfs_parallel(softmax_task_f64, (void *)&c, nt);
     return PFS_OK;
   }
   return PFS_UNSUPPORTED;
+}
+
+int pfs_softmax(pfs_dtype t, int log_softmax, const void *x, int64_t rows, int64_t n, void *out, int nthreads) {
+  return softmax_run(t, log_softmax, 0, x, NULL, rows, n, out, nthreads);
 }
 
 int pfs_softmax_backward(pfs_dtype t, int log_softmax, const void *y, const void *g, int64_t rows, int64_t n, void *dx,
                          int nthreads) {
-  if (rows < 0 || n < 0) return PFS_UNSUPPORTED;
-  const int nt = threads_for(rows, n, nthreads);
-  if (t == PFS_F32) {
-    const softmax_ctx_f32 c = {log_softmax, 1, rows, n, y, g, dx};
-    pfs_parallel(softmax_task_f32, (void *)&c, nt);
-    return PFS_OK;
-  }
-  if (t == PFS_F64) {
-    const softmax_ctx_f64 c = {log_softmax, 1, rows, n, y, g, dx};
-    pfs_parallel(softmax_task_f64, (void *)&c, nt);
-    return PFS_OK;
-  }
-  return PFS_UNSUPPORTED;
+  return softmax_run(t, log_softmax, 1, y, g, rows, n, dx, nthreads);
 }
