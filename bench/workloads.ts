@@ -586,7 +586,7 @@ export function bertTrainStep(seed = 7): { step(): number } {
   };
 }
 
-const bertWorkload = trainStep({
+const bertWorkload: Workload = trainStep({
   name: 'bert',
   description: `papers/bert (d2l preset: d 128, FFN 256, 2 heads, 2 blocks, Adam 0.01) train step, ${SIZES.bert.batch} pairs × ${SIZES.bert.maxLen} tokens, ${SIZES.bert.preds} predictions each, vocab ${SIZES.bert.vocab}`,
   tokens: SIZES.bert.batch * SIZES.bert.maxLen,
@@ -595,11 +595,14 @@ const bertWorkload = trainStep({
   budgetMs: 10000,
 }, () => bertTrainStep());
 
+/** BERT's train step: PyTorch (papers/bert/reference_torch.py's model) is its only peer. */
+export const BERT_WORKLOADS: readonly Workload[] = [bertWorkload];
+
 /** The workloads no peer runs: measured on our backends only. */
 export const OWN_WORKLOADS: readonly Workload[] = [embeddingStep];
 
 export const WORKLOADS: readonly Workload[] = [
-  ...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep, ...CHARLM_WORKLOADS, ...VISION_WORKLOADS, ...TRANSLATE_WORKLOADS, bertWorkload,
+  ...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep, ...CHARLM_WORKLOADS, ...VISION_WORKLOADS, ...TRANSLATE_WORKLOADS, ...BERT_WORKLOADS,
   ...OWN_WORKLOADS,
 ];
 

@@ -22,6 +22,7 @@ import { findPaper, PAPERS } from '../papers/index.js';
 import type { Target } from '../papers/paper.js';
 import { bench } from '../bench/cli.js';
 import { parseArgs } from './args.js';
+import { encodeCommand } from './encode.js';
 import { sampleCommand } from './sample.js';
 import { summaryCommand } from './summary.js';
 import { translateCommand } from './translate.js';
@@ -34,6 +35,7 @@ Usage:
   pfs eval <paper> --checkpoint F   evaluate a saved model
   pfs sample <paper> --checkpoint F continue a text with a language model (--prefix, --length, --temperature, --seed)
   pfs translate <paper> --checkpoint F "go ." ...  translate English sentences (--beam K, --attention OUT.svg)
+  pfs encode bert --checkpoint F "a crane is flying" ...  BERT encodings' shapes, cosine of the shared words
   pfs summary <paper> [--preset P | --size N]  layer-by-layer output shapes and parameter counts
   pfs bench [NAME...] [options]     time the benchmark workloads (pfs bench --help)
   pfs info                          version, backend in use and why
@@ -80,10 +82,12 @@ async function main(argv: string[]): Promise<number> {
       return summaryCommand(rest);
     case 'translate':
       return translateCommand(rest);
+    case 'encode':
+      return encodeCommand(rest);
     case 'bench':
       return bench(rest);
     default:
-      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, summary, bench, info, help, --version`);
+      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, encode, summary, bench, info, help, --version`);
   }
 }
 

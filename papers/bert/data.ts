@@ -135,14 +135,16 @@ export interface PretrainingData {
 }
 
 /**
- * d2l's _WikiTextDataset from paragraphs of sentence strings: shuffle, vocabulary (built here unless given:
- * a held-out split reads with the training vocabulary), pairs, masks, padding.
+ * d2l's _WikiTextDataset from paragraphs of sentence strings: shuffle (then keep the first maxParagraphs,
+ * when given), vocabulary (built here unless given: a held-out split reads with the training vocabulary),
+ * pairs, masks, padding.
  */
 export function pretrainingData(
-  paragraphs: readonly (readonly string[])[], o: { maxLen: number; minFreq: number; vocab?: Vocab }, g: Generator,
+  paragraphs: readonly (readonly string[])[], o: { maxLen: number; minFreq: number; vocab?: Vocab; maxParagraphs?: number }, g: Generator,
 ): PretrainingData {
   if (!Number.isInteger(o.maxLen) || o.maxLen < 4) throw new RangeError(`pretrainingData: maxLen must be an integer ≥ 4, got ${o.maxLen}`);
-  const shuffled = shuffleInPlace([...paragraphs], g);
+  let shuffled = shuffleInPlace([...paragraphs], g);
+  if (o.maxParagraphs) shuffled = shuffled.slice(0, o.maxParagraphs);
   const words = shuffled.map((p) => p.map(tokenizeWords));
   const vocab = o.vocab ?? new Vocab(words.flat(), { minFreq: o.minFreq, reservedTokens: RESERVED });
   for (const t of RESERVED) if (!vocab.has(t)) throw new RangeError(`pretrainingData: the vocabulary has no ${t}`);

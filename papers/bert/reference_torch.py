@@ -15,7 +15,7 @@ Debian's python3-torch (1.13), one thread:
   /usr/bin/python3 papers/bert/reference_torch.py --selftest
 
 --KEY VALUE overrides a key of the preset's config (hidden, ffn_hidden, heads, layers, dropout, max_len,
-batch_size, lr, steps, block, min_freq). The corpus is wikitext-2/wiki.train.tokens under --data DIR, else
+batch_size, lr, steps, block, min_freq, mlm_reduction: weighted or unweighted). The corpus is wikitext-2/wiki.train.tokens under --data DIR, else
 $PFS_DATA_DIR, else ../shared/data beside the repository. Prints the losses after every block of steps and
 one JSON line per seed (appended to --out when given): paper, preset, seed, config, mlm_loss and nsp_loss
 (the means over all steps' batch losses, as d2l's train_bert prints them), final_mlm_loss and
@@ -67,9 +67,9 @@ def blas_library():
 
 PRESETS = {
     'd2l': dict(hidden=128, ffn_hidden=256, heads=2, layers=2, dropout=0.2, max_len=64, batch_size=512, lr=0.01,
-                steps=50, block=10, min_freq=5),
+                steps=50, block=10, min_freq=5, mlm_reduction='weighted'),
     'cpu': dict(hidden=128, ffn_hidden=256, heads=2, layers=2, dropout=0.2, max_len=64, batch_size=512, lr=0.01,
-                steps=200, block=25, min_freq=5),
+                steps=200, block=25, min_freq=5, mlm_reduction='weighted'),
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -251,10 +251,13 @@ class BERT(nn.Module):
         return self.mlm(masked), self.nsp(self.hidden(X[:, 0]))  # (B, P, V), (B, 2)
 
 
-def bert_loss(mlm_logits, nsp_logits, weights, labels, nsp):
+def bert_loss(mlm_logits, nsp_logits, weights, labels, nsp, reduction='weighted'):
+    """weighted: the MLM cross-entropy over the real predictions; unweighted: its mean over all slots, padding
+    included, which is what d2l's PyTorch code computes (nn.CrossEntropyLoss()'s mean times the weights, summed and
+    divided by their sum)."""
     V = mlm_logits.shape[-1]
     ce = F.cross_entropy(mlm_logits.reshape(-1, V), labels.reshape(-1), reduction='none')
-    mlm = (ce * weights.reshape(-1)).sum() / (weights.sum() + 1e-8)
+    mlm = (ce * weights.reshape(-1)).sum() / (weights.sum() + 1e-8) if reduction == 'weighted' else ce.mean()
     return mlm, F.cross_entropy(nsp_logits, nsp)
 
 # ---------------------------------------------------------------------------------------------------
@@ -279,7 +282,7 @@ def train(model, data, cfg, seed, log):
         at += B
         tokens, segments, valid, positions, weights, labels, nsp = (t[idx] for t in tensors)
         mlm_logits, nsp_logits = model(tokens, segments, valid, positions)
-        mlm, nsp_l = bert_loss(mlm_logits, nsp_logits, weights, labels, nsp)
+        mlm, nsp_l = bert_loss(mlm_logits, nsp_logits, weights, labels, nsp, cfg['mlm_reduction'])
         opt.zero_grad()
         (mlm + nsp_l).backward()
         opt.step()
@@ -366,6 +369,11 @@ def parse(argv):
     for key, value in overrides.items():
         if key not in cfg:
             sys.exit(f'unknown key --{key} (keys: {", ".join(cfg)})')
+        if isinstance(cfg[key], str):
+            if value not in ('weighted', 'unweighted'):
+                sys.exit(f'--{key}: expected weighted or unweighted, got {value!r}')
+            cfg[key] = value
+            continue
         number = int(value) if re.fullmatch(r'-?[0-9]+', value) else float(value)
         cfg[key] = float(number) if isinstance(cfg[key], float) else number
     return opts, cfg

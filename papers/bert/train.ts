@@ -41,6 +41,8 @@ export type BertConfig = {
   epochs: number;
   steps_per_epoch: number;
   min_freq: number;
+  max_paragraphs: number;
+  mlm_reduction: string;
 };
 
 const schema: Schema<BertConfig> = {
@@ -55,6 +57,11 @@ const schema: Schema<BertConfig> = {
   epochs: { type: 'int', min: 1, help: 'blocks of steps_per_epoch steps (each a record, a point of the curve and a checkpoint; not passes over the data)' },
   steps_per_epoch: { type: 'int', min: 1, help: 'steps per block' },
   min_freq: { type: 'int', min: 1, help: 'words seen fewer times map to <unk>' },
+  max_paragraphs: { type: 'int', min: 0, help: 'train on the first N shuffled paragraphs (0 = all)' },
+  mlm_reduction: {
+    type: 'choice', choices: ['weighted', 'unweighted'],
+    help: "weighted: the MLM loss over the real predictions (weights 1); unweighted: the mean over all round(0.15·max_len) slots, padding included (d2l's PyTorch code)",
+  },
 };
 
 /** d2l's printed losses after its 50 steps (§15.10). */
@@ -66,11 +73,15 @@ const hasD2lWindow = (c: BertConfig) => totalSteps(c) === D2L_PRINTED.steps;
 const within5 = (v: number, printed: number) => (Math.abs(v / printed - 1) <= 0.05 ? 1 : 0);
 
 /** L_mlm (weighted by the prediction weights) and L_nsp of a batch's logits. */
-export function bertLosses(mlmLogits: Tensor, nspLogits: Tensor, b: Pick<BertBatch, 'weights' | 'labels' | 'nsp'>): { mlm: Tensor; nsp: Tensor } {
+export function bertLosses(
+  mlmLogits: Tensor, nspLogits: Tensor, b: Pick<BertBatch, 'weights' | 'labels' | 'nsp'>, reduction: 'weighted' | 'unweighted' = 'weighted',
+): { mlm: Tensor; nsp: Tensor } {
   const [B, P, V] = mlmLogits.shape;
   const w = b.weights.reshape([B * P]);
   const ce = crossEntropy(mlmLogits.reshape([B * P, V]), b.labels.reshape([B * P]), { reduction: 'none' });
-  return { mlm: ce.mul(w).sum().div(w.sum().add(1e-8)), nsp: crossEntropy(nspLogits, b.nsp) };
+  // d2l's PyTorch code multiplies the weights into nn.CrossEntropyLoss()'s mean (a scalar), which leaves that mean.
+  const mlm = reduction === 'weighted' ? ce.mul(w).sum().div(w.sum().add(1e-8)) : ce.mean();
+  return { mlm, nsp: crossEntropy(nspLogits, b.nsp) };
 }
 
 export function buildBert(c: BertConfig, vocab: number, generator: Generator): BertModel {
@@ -79,9 +90,9 @@ export function buildBert(c: BertConfig, vocab: number, generator: Generator): B
 }
 
 /** One step of d2l's train_bert: forward, the two losses, backward of their sum, Adam. */
-export function bertStep(model: BertModel, optimizer: Adam, b: BertBatch): { mlm: Tensor; nsp: Tensor } {
+export function bertStep(model: BertModel, optimizer: Adam, b: BertBatch, reduction: 'weighted' | 'unweighted' = 'weighted'): { mlm: Tensor; nsp: Tensor } {
   const out = model.forward(b.tokens, b.segments, b.validLens, b.positions);
-  const l = bertLosses(out.mlm!, out.nsp, b);
+  const l = bertLosses(out.mlm!, out.nsp, b, reduction);
   optimizer.zeroGrad();
   l.mlm.add(l.nsp).backward();
   optimizer.step();
@@ -116,7 +127,7 @@ export interface BertRecord extends EpochRecord {
 }
 
 function loadData(c: BertConfig, dataDir: string | undefined, g: Generator, split: 'train' | 'valid' = 'train', vocab?: Vocab): PretrainingData {
-  return pretrainingData(loadWikiText2(split, { dataDir }), { maxLen: c.max_len, minFreq: c.min_freq, vocab }, g);
+  return pretrainingData(loadWikiText2(split, { dataDir }), { maxLen: c.max_len, minFreq: c.min_freq, vocab, maxParagraphs: split === 'train' ? c.max_paragraphs : 0 }, g);
 }
 
 async function run(c: BertConfig, ctx: RunContext): Promise<RunResult> {
@@ -145,7 +156,7 @@ async function run(c: BertConfig, ctx: RunContext): Promise<RunResult> {
       };
     },
     step: (b) => {
-      const l = bertStep(model, optimizer, b);
+      const l = bertStep(model, optimizer, b, c.mlm_reduction as 'weighted' | 'unweighted');
       return { loss: l.mlm.add(l.nsp), count: 1, sums: { mlm: l.mlm, nsp: l.nsp, pairs: Tensor.scalar(b.nsp.shape[0]) } };
     },
     endEpoch: (e) => {
@@ -200,8 +211,8 @@ export async function loadBert(path: string): Promise<TrainedBert> {
   const { config } = checkpointIdentity(metadata, path);
   const tokens = (config as { model?: { vocab?: unknown } }).model?.vocab;
   if (!Array.isArray(tokens) || tokens.length < 5 || !tokens.every((x) => typeof x === 'string')) throw bad('it holds no BERT vocabulary (expected config.model.vocab, a list of tokens)');
-  for (const k of Object.keys(schema)) {
-    if (typeof config[k] !== 'number') throw bad(`its config has no number ${k}`);
+  for (const [k, f] of Object.entries(schema)) {
+    if (typeof config[k] !== (f.type === 'choice' ? 'string' : 'number')) throw bad(`its config has no ${f.type === 'choice' ? 'string' : 'number'} ${k}`);
   }
   const c = config as unknown as BertConfig;
   const vocab = Vocab.fromTokens(tokens as string[]);
@@ -267,7 +278,7 @@ export const bertPaper: Paper<BertConfig> = {
   presets: {
     d2l: {
       description: "d2l's setup (§15.10): d 128, FFN 256, 2 heads, 2 blocks, dropout 0.2, max_len 64, batch 512, Adam lr 0.01, 50 steps (5 blocks of 10)",
-      config: { hidden: 128, ffn_hidden: 256, heads: 2, layers: 2, dropout: 0.2, max_len: 64, batch_size: 512, lr: 0.01, epochs: 5, steps_per_epoch: 10, min_freq: 5 },
+      config: { hidden: 128, ffn_hidden: 256, heads: 2, layers: 2, dropout: 0.2, max_len: 64, batch_size: 512, lr: 0.01, epochs: 5, steps_per_epoch: 10, min_freq: 5, max_paragraphs: 0, mlm_reduction: 'weighted' },
       target: {
         metric: 'mlm_loss', direction: 'min', value: 6.299,
         source: "d2l §15.10's printed MLM loss 5.999 + 5% (its NSP loss 0.699: d2l_nsp_within_5pct; the lower side of both: d2l_*_within_5pct)",
@@ -275,7 +286,7 @@ export const bertPaper: Paper<BertConfig> = {
     },
     cpu: {
       description: "d2l's model and data, 200 steps (8 blocks of 25)",
-      config: { hidden: 128, ffn_hidden: 256, heads: 2, layers: 2, dropout: 0.2, max_len: 64, batch_size: 512, lr: 0.01, epochs: 8, steps_per_epoch: 25, min_freq: 5 },
+      config: { hidden: 128, ffn_hidden: 256, heads: 2, layers: 2, dropout: 0.2, max_len: 64, batch_size: 512, lr: 0.01, epochs: 8, steps_per_epoch: 25, min_freq: 5, max_paragraphs: 0, mlm_reduction: 'weighted' },
     },
   },
   schema,
