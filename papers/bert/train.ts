@@ -157,11 +157,12 @@ async function run(c: BertConfig, ctx: RunContext): Promise<RunResult> {
     },
     step: (b) => {
       const l = bertStep(model, optimizer, b, c.mlm_reduction as 'weighted' | 'unweighted');
-      return { loss: l.mlm.add(l.nsp), count: 1, sums: { mlm: l.mlm, nsp: l.nsp, pairs: Tensor.scalar(b.nsp.shape[0]) } };
+      // count: the pairs (the progress line's samples/s); the records' losses are plain means over the steps, as d2l's
+      return { loss: l.mlm.add(l.nsp), count: b.nsp.shape[0], sums: { mlm: l.mlm, nsp: l.nsp } };
     },
     endEpoch: (e) => {
       const record: BertRecord = {
-        epoch: e.epoch, step: e.epoch * S, mlm_loss: e.sums.mlm / e.steps, nsp_loss: e.sums.nsp / e.steps, seconds: e.seconds, pairs_per_sec: e.sums.pairs / e.seconds,
+        epoch: e.epoch, step: e.epoch * S, mlm_loss: e.sums.mlm / e.steps, nsp_loss: e.sums.nsp / e.steps, seconds: e.seconds, pairs_per_sec: e.count / e.seconds,
       };
       return { record, shown: { MLM: record.mlm_loss, NSP: record.nsp_loss } };
     },
