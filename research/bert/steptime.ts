@@ -3,9 +3,14 @@
  * seconds (user + system, so that a loaded machine's waiting is left out) of the encoder, the MLM head,
  * the losses, backward and the Adam step, each over `runs` steps.
  *
- *   node dist/research/bert/steptime.js [runs=2] [batch=512]
+ * With --kernels, also the CPU seconds of each backend kernel (every method of the kernel table K
+ * wrapped in a timer), summed over the sections: what is left of a section's time beyond its kernels is
+ * JavaScript (allocating and zero-filling outputs, the autograd tape, garbage collection).
+ *
+ *   node dist/research/bert/steptime.js [runs=2] [batch=512] [--kernels]
  */
 import { tuneMalloc } from '../../src/node.js';
+import { K } from '../../src/backend/registry.js';
 import { bertBatch, SIZES } from '../../bench/workloads.js';
 import { bertPaper, bertLosses, buildBert } from '../../papers/bert/train.js';
 import { Adam } from '../../src/optim/adam.js';
@@ -13,8 +18,25 @@ import { Generator } from '../../src/tensor/rng.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
 tuneMalloc();
-const runs = Number(process.argv[2] ?? 2);
-const B = Number(process.argv[3] ?? SIZES.bert.batch);
+const argv = process.argv.slice(2).filter((a) => a !== '--kernels');
+const runs = Number(argv[0] ?? 2);
+const B = Number(argv[1] ?? SIZES.bert.batch);
+const kernelCpu: Record<string, number> = {};
+if (process.argv.includes('--kernels')) {
+  const table = K as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const [name, f] of Object.entries(table)) {
+    if (typeof f !== 'function') continue;
+    table[name] = (...a: unknown[]) => {
+      const u0 = process.cpuUsage();
+      try {
+        return f(...a);
+      } finally {
+        const u = process.cpuUsage(u0);
+        kernelCpu[name] = (kernelCpu[name] ?? 0) + (u.user + u.system) / 1e6;
+      }
+    };
+  }
+}
 const c = bertPaper.presets.d2l.config;
 const { vocab, maxLen, preds } = SIZES.bert;
 const model = buildBert(c, vocab, new Generator(7));
@@ -33,7 +55,7 @@ function time<T>(name: string, f: () => T): T {
   return r;
 }
 for (let i = 0; i <= runs; i++) {
-  if (i === 1) for (const k of Object.keys(cpu)) cpu[k] = wall[k] = 0; // the first step warms up
+  if (i === 1) for (const t of [cpu, wall, kernelCpu]) for (const k of Object.keys(t)) t[k] = 0; // the first step warms up
   const X = time('encoder', () => model.encoder.forward(b.tokens, b.segments, b.validLens));
   const mlm = time('mlm head', () => model.mlm.forward(X, b.positions));
   const nsp = time('nsp head', () => model.nsp.forward(model.hidden.forward(X.narrow(1, 0, 1).squeeze(1)).tanh()));
@@ -45,3 +67,10 @@ for (let i = 0; i <= runs; i++) {
   time('read loss', () => total.item());
 }
 for (const k of Object.keys(cpu)) console.log(`${k.padEnd(10)} ${(cpu[k] / runs).toFixed(3)} s CPU  ${(wall[k] / runs).toFixed(3)} s wall`);
+const kernels = Object.entries(kernelCpu).sort((a, b) => b[1] - a[1]);
+if (kernels.length) {
+  const total = Object.values(cpu).reduce((a, b) => a + b, 0) / runs;
+  const inKernels = kernels.reduce((a, [, v]) => a + v, 0) / runs;
+  console.log(`kernels: ${inKernels.toFixed(3)} s CPU of ${total.toFixed(3)} s a step; the rest is JavaScript`);
+  for (const [k, v] of kernels.filter(([, v]) => v / runs >= 0.01)) console.log(`  ${k.padEnd(14)} ${(v / runs).toFixed(3)} s CPU`);
+}
