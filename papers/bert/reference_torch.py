@@ -19,8 +19,9 @@ batch_size, lr, steps, block, min_freq, mlm_reduction: weighted or unweighted). 
 $PFS_DATA_DIR, else ../shared/data beside the repository. Prints the losses after every block of steps and
 one JSON line per seed (appended to --out when given): paper, preset, seed, config, mlm_loss and nsp_loss
 (the means over all steps' batch losses, as d2l's train_bert prints them), final_mlm_loss and
-final_nsp_loss (the means over the last block), mlm_by_block and nsp_by_block (each block's means), data
-(paragraphs, pairs, vocabulary size), seconds (training only), torch, threads, blas, malloc.
+final_nsp_loss (the means over the last block), mlm_by_block and nsp_by_block (each block's means),
+crane_cosine and crane_flying_cosine (crane_cosines: d2l's context-sensitivity example), data (paragraphs,
+pairs, vocabulary size), seconds (training only), torch, threads, blas, malloc.
 """
 import collections
 import ctypes
@@ -301,6 +302,21 @@ def train(model, data, cfg, seed, log):
     return dict(mlm_loss=mean(mlm_blocks), nsp_loss=mean(nsp_blocks), final_mlm_loss=mlm_blocks[-1],
                 final_nsp_loss=nsp_blocks[-1], mlm_by_block=mlm_blocks, nsp_by_block=nsp_blocks, seconds=seconds)
 
+@torch.no_grad()
+def crane_cosines(model, vocab):
+    """d2l's context-sensitivity example (§15.10), in eval mode: the cosine similarity of `crane` in
+    <cls> a crane is flying <sep> and in <cls> a crane driver came <sep>, and of `crane` and `flying` in the
+    first (a collapsed encoder, one vector for every token, gives 1 for both)."""
+    model.eval()
+    enc = []
+    for sentence in ('a crane is flying', 'a crane driver came'):
+        toks = [CLS, *sentence.split(), SEP]
+        ids = torch.tensor([vocab.indices(toks)])
+        enc.append(model.encode(ids, torch.zeros_like(ids), torch.tensor([len(toks)]))[0])
+    model.train()
+    cos = lambda a, b: F.cosine_similarity(a, b, dim=0).item()  # noqa: E731
+    return dict(crane_cosine=cos(enc[0][2], enc[1][2]), crane_flying_cosine=cos(enc[0][2], enc[0][4]))
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -398,6 +414,8 @@ def main():
         model = BERT(len(data['vocab']), cfg)
         log(f'  {sum(p.numel() for p in model.parameters())} parameters')
         result = train(model, data, cfg, seed, log)
+        result.update(crane_cosines(model, data['vocab']))
+        log(f'  cosine of crane in the two sentences {result["crane_cosine"]:.4f}; of crane and flying {result["crane_flying_cosine"]:.4f}')
         record = dict(paper='bert', preset=opts['preset'], seed=seed, config=cfg,
                       **{k: (float(f'{v:.6g}') if isinstance(v, float) else [float(f'{x:.6g}') for x in v])
                          for k, v in result.items()},
