@@ -31,6 +31,11 @@
  *                            context words (uniform) and 5 noise words per context, padded to 60;
  *                            tokens/s = centres/s, as d2l counts them. PyTorch
  *                            (papers/skip-gram/reference_torch.py's loss and model) is its only peer.
+ *   bert                     papers/bert at its d2l preset (d 128, FFN 256, 2 heads, 2 blocks, dropout 0.2,
+ *                            Adam 0.01): one train step (bertStep: d2l's train_bert body) on a fixed
+ *                            batch of 512 sentence pairs × 64 tokens, 10 predicted positions each, with
+ *                            WikiText-2's vocabulary size 20256; the batch's values come from integer
+ *                            formulas (bertBatch) that the PyTorch peer computes alike.
  *   embedding                an embedding lookup and its gradient at skip-gram's sizes: 512 × 60
  *                            word ids into a (6719, 100) float32 table (indexSelect forward,
  *                            indexAdd backward). Ours only: no peer runs it.
@@ -62,6 +67,8 @@ import type { Classifier } from '../src/train/loop.js';
 import { batchify, type SkipGramBatch } from '../papers/skip-gram/data.js';
 import { SkipGram } from '../papers/skip-gram/model.js';
 import { skipGramPaper, skipGramStep } from '../papers/skip-gram/train.js';
+import { numPredictions, type BertBatch } from '../papers/bert/data.js';
+import { bertPaper, bertStep, buildBert } from '../papers/bert/train.js';
 
 export interface Workload {
   /** The name on the command line and in results. */
@@ -101,6 +108,8 @@ export const SIZES = {
   skipgram: { vocab: 6719, batch: 512, maxContexts: 10, noise: 5 },
   /** d2l's skip-gram on PTB: vocabulary 6719, embeddings of 100, batches of 512 centres × 60 context and noise words (ours only). */
   embedding: { vocab: 6719, dim: 100, batch: 512, words: 60 },
+  /** d2l's BERT pretraining on WikiText-2: its vocabulary (min_freq 5) and the d2l preset's batch × max_len; P = round(0.15 · 64). */
+  bert: { vocab: 20256, batch: 512, maxLen: 64, preds: 10 },
 } as const;
 
 // ---------------------------------------------------------------- SGEMM
@@ -590,12 +599,78 @@ const embeddingStep: Workload = {
   },
 };
 
+// ---------------------------------------------------------------- BERT
+
+/**
+ * A fixed BERT batch of B pairs × T tokens with P prediction slots, from integer formulas (the PyTorch
+ * peer computes the same): valid length v_b = 20 + 13b mod 45, tokens (131b + 17t) mod V, segment 1 from
+ * ⌊v_b/2⌋ on, positions 1 + (b + 5j) mod (v_b − 2), weights 1 for the first max(1, round(0.15 v_b)) slots,
+ * labels (7b + 3j) mod V, is_next b mod 2.
+ */
+export function bertBatch(B: number, T: number, P: number, V: number): BertBatch {
+  const tokens = new Int32Array(B * T);
+  const segments = new Int32Array(B * T);
+  const validLens = new Int32Array(B);
+  const positions = new Int32Array(B * P);
+  const weights = new Float32Array(B * P);
+  const labels = new Int32Array(B * P);
+  const nsp = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const v = Math.min(T, 20 + ((13 * b) % 45));
+    validLens[b] = v;
+    nsp[b] = b % 2;
+    for (let t = 0; t < T; t++) {
+      tokens[b * T + t] = (131 * b + 17 * t) % V;
+      segments[b * T + t] = t >= Math.floor(v / 2) ? 1 : 0;
+    }
+    const k = numPredictions(v);
+    for (let j = 0; j < P; j++) {
+      positions[b * P + j] = 1 + ((b + 5 * j) % (v - 2));
+      weights[b * P + j] = j < k ? 1 : 0;
+      labels[b * P + j] = (7 * b + 3 * j) % V;
+    }
+  }
+  const i32 = (a: Int32Array, shape: number[]) => new Tensor(a, shape, 'int32');
+  return {
+    tokens: i32(tokens, [B, T]), segments: i32(segments, [B, T]), validLens: i32(validLens, [B]), positions: i32(positions, [B, P]),
+    weights: new Tensor(weights, [B, P], 'float32'), labels: i32(labels, [B, P]), nsp: i32(nsp, [B]),
+  };
+}
+
+/** One train step of papers/bert at its d2l preset on the fixed batch; returns L_mlm + L_nsp (before the update). */
+export function bertTrainStep(seed = 7): { step(): number } {
+  const c = bertPaper.presets.d2l.config;
+  const { vocab, batch, maxLen, preds } = SIZES.bert;
+  const model = buildBert(c, vocab, new Generator(seed));
+  model.train();
+  const optimizer = new Adam(model.parameters(), { lr: c.lr });
+  const b = bertBatch(batch, maxLen, preds, vocab);
+  return {
+    step() {
+      const l = bertStep(model, optimizer, b);
+      return l.mlm.item() + l.nsp.item();
+    },
+  };
+}
+
+const bertWorkload: Workload = trainStep({
+  name: 'bert',
+  description: `papers/bert (d2l preset: d 128, FFN 256, 2 heads, 2 blocks, Adam 0.01) train step, ${SIZES.bert.batch} pairs × ${SIZES.bert.maxLen} tokens, ${SIZES.bert.preds} predictions each, vocab ${SIZES.bert.vocab}`,
+  tokens: SIZES.bert.batch * SIZES.bert.maxLen,
+  minRuns: 3,
+  maxRuns: 20,
+  budgetMs: 10000,
+}, () => bertTrainStep());
+
+/** BERT's train step: PyTorch (papers/bert/reference_torch.py's model) is its only peer. */
+export const BERT_WORKLOADS: readonly Workload[] = [bertWorkload];
+
 /** The workloads no peer runs: measured on our backends only. */
 export const OWN_WORKLOADS: readonly Workload[] = [embeddingStep];
 
 export const WORKLOADS: readonly Workload[] = [
   ...SIZES.sgemm.map(sgemm), lenetStep, lstmStep, transformerLayer, resnetStep, ...CHARLM_WORKLOADS, ...VISION_WORKLOADS, ...TRANSLATE_WORKLOADS,
-  ...SKIPGRAM_WORKLOADS, ...OWN_WORKLOADS,
+  ...SKIPGRAM_WORKLOADS, ...BERT_WORKLOADS, ...OWN_WORKLOADS,
 ];
 
 /** The workloads named (all when none is), in the order given; an unknown name is an error that lists the known ones. */

@@ -22,6 +22,7 @@ import { findPaper, PAPERS } from '../papers/index.js';
 import type { Target } from '../papers/paper.js';
 import { bench } from '../bench/cli.js';
 import { parseArgs } from './args.js';
+import { encodeCommand } from './encode.js';
 import { sampleCommand } from './sample.js';
 import { similarCommand } from './similar.js';
 import { summaryCommand } from './summary.js';
@@ -36,6 +37,7 @@ Usage:
   pfs sample <paper> --checkpoint F continue a text with a language model (--prefix, --length, --temperature, --seed)
   pfs translate <paper> --checkpoint F "go ." ...  translate English sentences (--beam K, --attention OUT.svg)
   pfs similar skip-gram --checkpoint F chip ...    the nearest words by cosine similarity (--k 5)
+  pfs encode bert --checkpoint F "a crane is flying" ...  BERT encodings' shapes, cosine of the shared words
   pfs summary <paper> [--preset P | --size N]  layer-by-layer output shapes and parameter counts
   pfs bench [NAME...] [options]     time the benchmark workloads (pfs bench --help)
   pfs info                          version, backend in use and why
@@ -89,10 +91,12 @@ async function main(argv: string[]): Promise<number> {
       return translateCommand(rest);
     case 'similar':
       return similarCommand(rest);
+    case 'encode':
+      return encodeCommand(rest);
     case 'bench':
       return bench(rest);
     default:
-      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, similar, summary, bench, info, help, --version`);
+      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, similar, encode, summary, bench, info, help, --version`);
   }
 }
 

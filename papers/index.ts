@@ -4,6 +4,7 @@ import type { Paper } from './paper.js';
 import type { TranslationPaper } from './translation/train.js';
 import { alexnetPaper } from './alexnet/train.js';
 import { bahdanauPaper } from './bahdanau/train.js';
+import { bertPaper } from './bert/train.js';
 import { googlenetPaper } from './googlenet/train.js';
 import { lenetBNPaper, lenetPaper } from './lenet/train.js';
 import { ninPaper } from './nin/train.js';
@@ -19,7 +20,7 @@ import { vggPaper } from './vgg/train.js';
 /** In the book's order: LeNet, the optimisers, the modern convnets, the recurrent language models, translation. */
 export const PAPERS: readonly Paper[] = [
   lenetPaper, lenetBNPaper, optimizersPaper, alexnetPaper, vggPaper, ninPaper, googlenetPaper, resnetPaper, regnetPaper, ...LM_PAPERS,
-  seq2seqPaper, bahdanauPaper, transformerPaper, skipGramPaper,
+  seq2seqPaper, bahdanauPaper, transformerPaper, skipGramPaper, bertPaper,
 ];
 
 export function findPaper(name: string): Paper {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { bench } from '../bench/cli.js';
 import { charLMSection, find, judgeTargets, parseRecords, renderReport, translationSection, visionSection, type BenchRecord } from '../bench/report.js';
 import {
-  CHARLM_WORKLOADS, charLMStep, measure, median, OWN_WORKLOADS, SIZES, SKIPGRAM_WORKLOADS, skipGramStepBench, TRANSLATE_WORKLOADS, translateStep, VISION_WORKLOADS, visionCpuPreset, visionStep,
+  BERT_WORKLOADS, bertBatch, CHARLM_WORKLOADS, charLMStep, measure, median, OWN_WORKLOADS, SIZES, SKIPGRAM_WORKLOADS, skipGramStepBench, TRANSLATE_WORKLOADS, translateStep, VISION_WORKLOADS, visionCpuPreset, visionStep,
   WORKLOADS,
 } from '../bench/workloads.js';
 import { TRANSLATION_PAPERS } from '../papers/index.js';
@@ -95,9 +95,9 @@ test('the JavaScript peers implement our workload names with the same timing rul
   const peers = (await import(new URL('../../bench/peers/common.mjs', import.meta.url).href)) as {
     BUDGET: { [name: string]: { minRuns: number; maxRuns: number; budgetMs: number; flops?: number } };
   };
-  // the language models (charlm-*), the vision nets (vision-*) and the translation papers (translate-*) have PyTorch as their only peer:
+  // the language models (charlm-*), the vision nets (vision-*), the translation papers (translate-*) and BERT have PyTorch as their only peer:
   // see the last tests; the embedding lookup has none
-  const shared = WORKLOADS.filter((w) => ![CHARLM_WORKLOADS, VISION_WORKLOADS, TRANSLATE_WORKLOADS, SKIPGRAM_WORKLOADS, OWN_WORKLOADS].some((ws) => ws.includes(w)));
+  const shared = WORKLOADS.filter((w) => ![CHARLM_WORKLOADS, VISION_WORKLOADS, TRANSLATE_WORKLOADS, SKIPGRAM_WORKLOADS, BERT_WORKLOADS, OWN_WORKLOADS].some((ws) => ws.includes(w)));
   assert.deepEqual(Object.keys(peers.BUDGET), shared.map((w) => w.name));
   for (const w of shared) {
     const b = peers.BUDGET[w.name];
@@ -503,4 +503,19 @@ test('the translation tokens/s table: ours beside PyTorch at the same thread cou
   assert.doesNotMatch(md, /translate-bahdanau|charlm/);
   assert.deepEqual(translationSection([m('lstm', 'native', 1, 40)]), []);
   assert.match(renderReport(rs, { cores: 2 }), /## Translation papers at their d2l presets \(tokens\/s\)/);
+});
+
+test("the PyTorch peer's bert workload: our sizes and timing rule, the twin's model, the same batch formulas", () => {
+  const py = torchPeer();
+  const [w] = BERT_WORKLOADS;
+  const { vocab, batch, maxLen, preds } = SIZES.bert;
+  assert.deepEqual(pyLiteral(py, 'BERT_SIZES'), { vocab, batch, max_len: maxLen, preds, min_runs: w.minRuns, max_runs: w.maxRuns, budget_ms: w.budgetMs });
+  assert.match(py, /import reference_torch/);
+  assert.match(py, /reference_torch\.BERT\(V, cfg\)/);
+  // the formulas, checked on a small batch: v_b = 20 + 13b mod 45 (capped at T), tokens (131b + 17t) mod V, positions 1 + (b + 5j) mod (v_b − 2)
+  const b = bertBatch(4, 32, 3, 50);
+  assert.deepEqual(Array.from(b.validLens.toTypedArray()), [20, 32, 32, 32]);
+  assert.deepEqual(Array.from(b.tokens.toTypedArray()).slice(32, 35), [131 % 50, (131 + 17) % 50, (131 + 34) % 50]);
+  assert.deepEqual(Array.from(b.positions.toTypedArray()).slice(0, 3), [1, 6, 11]);
+  assert.deepEqual(Array.from(b.weights.toTypedArray()).slice(0, 3), [1, 1, 1], 'round(0.15 · 20) = 3 predictions');
 });

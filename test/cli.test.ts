@@ -98,7 +98,7 @@ test('list shows each paper with its presets, targets and options', () => {
 
 test('bad commands, papers, presets, options and values get a clear error listing what is valid', () => {
   const cases: [string[], RegExp][] = [
-    [['frobnicate'], /unknown command "frobnicate"; commands: list, train, eval, sample, translate, similar, summary/],
+    [['frobnicate'], /unknown command "frobnicate"; commands: list, train, eval, sample, translate, similar, encode, summary/],
     [['train'], /train: expected one paper name/],
     [['train', 'lenett'], /unknown paper "lenett"; available: lenet, lenet-bn, optimizers, /],
     [['train', 'lenet', '--preset', 'big'], /unknown preset "big" for lenet; presets: d2l/],

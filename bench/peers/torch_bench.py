@@ -457,6 +457,41 @@ def skipgram_setup():
         l.sum().backward()
         opt.step()
         return l.mean().item()
+# The bert workload: papers/bert/reference_torch.py's model at its d2l preset, one train step (d2l's train_bert
+# body) on the fixed batch of bench/workloads.ts bertBatch (integer formulas); sizes as SIZES.bert there.
+BERT_SIZES = {"vocab": 20256, "batch": 512, "max_len": 64, "preds": 10, "min_runs": 3, "max_runs": 20, "budget_ms": 10000}
+
+
+def bert_setup():
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "papers" / "bert"))
+    import reference_torch  # here, not at the top: its folder is on the path only now
+
+    s = BERT_SIZES
+    cfg = reference_torch.PRESETS["d2l"]
+    B, T, P, V = s["batch"], s["max_len"], s["preds"], s["vocab"]
+    assert (B, T) == (cfg["batch_size"], cfg["max_len"]), "BERT_SIZES and the twin's d2l preset disagree"
+    torch.manual_seed(7)
+    model = reference_torch.BERT(V, cfg)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    b = torch.arange(B)[:, None]
+    valid = torch.clamp(20 + (13 * torch.arange(B)) % 45, max=T)  # (B)
+    t, j = torch.arange(T)[None, :], torch.arange(P)[None, :]
+    tokens = (131 * b + 17 * t) % V
+    segments = (t >= (valid // 2)[:, None]).long()
+    positions = 1 + (b + 5 * j) % (valid - 2)[:, None]
+    k = torch.tensor([max(1, round(int(v) * 0.15)) for v in valid])
+    weights = (j < k[:, None]).float()
+    labels = (7 * b + 3 * j) % V
+    nsp = torch.arange(B) % 2
+
+    def step():
+        mlm_logits, nsp_logits = model(tokens, segments, valid, positions)
+        mlm, nsp_l = reference_torch.bert_loss(mlm_logits, nsp_logits, weights, labels, nsp)
+        opt.zero_grad()
+        (mlm + nsp_l).backward()
+        opt.step()
+        return mlm.item() + nsp_l.item()
 
     return step
 
@@ -481,6 +516,8 @@ WORKLOADS = [sgemm(n) for n in (256, 512, 1024, 2048)] + [
 ] + [
     dict(name="skipgram", tokens=SKIPGRAM_SIZES["batch"], min_runs=SKIPGRAM_SIZES["min_runs"], max_runs=SKIPGRAM_SIZES["max_runs"],
          budget=SKIPGRAM_SIZES["budget_ms"] / 1000, setup=skipgram_setup),
+    dict(name="bert", tokens=BERT_SIZES["batch"] * BERT_SIZES["max_len"], min_runs=BERT_SIZES["min_runs"],
+         max_runs=BERT_SIZES["max_runs"], budget=BERT_SIZES["budget_ms"] / 1000, setup=bert_setup)
 ]
 
 # ---------------------------------------------------------------- timing (the rule of bench/workloads.ts `measure`)
