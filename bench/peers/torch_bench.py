@@ -457,6 +457,10 @@ def skipgram_setup():
         l.sum().backward()
         opt.step()
         return l.mean().item()
+
+    return step
+
+
 # The bert workload: papers/bert/reference_torch.py's model at its d2l preset, one train step (d2l's train_bert
 # body) on the fixed batch of bench/workloads.ts bertBatch (integer formulas); sizes as SIZES.bert there.
 BERT_SIZES = {"vocab": 20256, "batch": 512, "max_len": 64, "preds": 10, "min_runs": 3, "max_runs": 20, "budget_ms": 10000}
