@@ -274,7 +274,7 @@ export const bertPaper: Paper<BertConfig> = {
   name: 'bert',
   title: 'BERT pretraining (masked LM + next-sentence prediction) on WikiText-2',
   cites: 'Devlin et al. 2018',
-  status: "d2l preset, seeds 0–2: MLM 7.29–7.32, NSP 0.74–0.78 (means over the 50 steps), on the PyTorch twin's 7.28–7.32 and 0.76–0.78; d2l's printed 5.999 / 0.699 missed by both (its PyTorch code's MLM loss averages the padding slots in); cpu preset: the twin's seed 0 still at the unigram plateau after 200 steps (MLM 6.91), ours not yet run",
+  status: "d2l preset, seeds 0–2: MLM 7.29–7.32, NSP 0.74–0.78 (means over the 50 steps), on the PyTorch twin's 7.28–7.32 and 0.76–0.78; d2l's printed 5.999 / 0.699 missed by both (its PyTorch code's MLM loss averages the padding slots in); cpu preset, seed 0: ours and the twin both still at the unigram plateau after 200 steps (final block MLM 6.917 and 6.913)",
   defaultPreset: 'd2l',
   presets: {
     d2l: {
