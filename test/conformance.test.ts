@@ -318,6 +318,8 @@ for (const name of fast) {
         [[5, 6], 'broadcast', 'contiguous', 'scalar'],
         [[4, 3, 5], 'permuted', 'strided', 'offset'],
         [[300, 257], 'contiguous', 'contiguous', 'broadcast'],
+        [[300, 257], 'contiguous', 'contiguous', 'scalar'], // where(mask, g, 0): relu's gradient
+        [[7, 1000], 'contiguous', 'scalar', 'contiguous'],
       ];
       for (const dtype of ['float32', 'float64', 'int32', 'bool'] as DType[]) {
         for (const [shape, lc, la, lb] of cases) {
