@@ -9,24 +9,21 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import '../src/backend/auto.js';
 import { noGrad } from '../src/autograd/mode.js';
+import { FIXTURE_PAPERS, FIXTURES, randomize, relDiff, smallConfig } from './interop-helpers.js';
 import { loadSafetensors, saveSafetensors } from '../src/io/atomic.js';
-import type { Module } from '../src/nn/module.js';
-import { Generator } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { findPortable, PORTABLE } from '../papers/interop.js';
-import { VISION_PAPERS } from '../papers/vision/papers.js';
 import { fromTorchStateDict, torchStateDict } from '../cli/interop.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const FIXTURES = resolve(HERE, '../../test/fixtures/interop');
 const PFS = resolve(HERE, '../cli/pfs.js');
 
 function pfs(...args: string[]) {
@@ -34,50 +31,14 @@ function pfs(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** max |a − b| / max |b| over all elements. */
-export function relDiff(a: Tensor, b: Tensor): number {
-  assert.equal(a.numel, b.numel, `sizes ${a.shape} and ${b.shape}`);
-  const x = a.toTypedArray();
-  const y = b.toTypedArray();
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < x.length; i++) {
-    d = Math.max(d, Math.abs(Number(x[i]) - Number(y[i])));
-    s = Math.max(s, Math.abs(Number(y[i])));
-  }
-  return d / Math.max(s, 1e-30);
-}
-
-/** Every floating tensor of a model drawn anew (N(0, 0.5²); running variances in [0.5, 1.5)), so no two are alike. */
-export function randomize(m: Module, seed: number): void {
-  const g = new Generator(seed);
-  noGrad(() => {
-    for (const [k, t] of Object.entries(m.stateDict())) {
-      if (t.dtype !== 'float32') continue;
-      const r = k.endsWith('running_var') ? Tensor.rand(t.shape, { generator: g }).add(0.5) : Tensor.randn(t.shape, { generator: g }).mul(0.5);
-      t.copy_(r);
-    }
-  });
-}
-
-const fixturePapers = readdirSync(FIXTURES).filter((f) => f.endsWith('.probe.safetensors')).map((f) => f.replace('.probe.safetensors', ''));
-
-/** A small config of each paper: its fixture's, else (the vision nets) the cpu preset's input size. */
-async function smallConfig(paper: string): Promise<Record<string, unknown>> {
-  if (fixturePapers.includes(paper)) return JSON.parse((await loadSafetensors(join(FIXTURES, `${paper}.safetensors`))).metadata.config);
-  const v = VISION_PAPERS.find((p) => p.name === paper);
-  assert.ok(v, `no small config for ${paper}`);
-  return { size: v.presets.cpu.config.size };
-}
-
 test('a torch-made fixture exists for every paper with a small config (all but the five large vision nets)', () => {
   for (const p of PORTABLE) {
     if (['alexnet', 'vgg', 'nin', 'googlenet', 'resnet'].includes(p.paper)) continue;
-    assert.ok(fixturePapers.includes(p.paper), `test/fixtures/interop has no ${p.paper}; run /usr/bin/python3 scripts/torch_twin.py fixtures`);
+    assert.ok(FIXTURE_PAPERS.includes(p.paper), `test/fixtures/interop has no ${p.paper}; run /usr/bin/python3 scripts/torch_twin.py fixtures`);
   }
 });
 
-for (const paper of fixturePapers) {
+for (const paper of FIXTURE_PAPERS) {
   test(`${paper}: PyTorch's weights imported give PyTorch's outputs`, async () => {
     const portable = findPortable(paper);
     const file = await loadSafetensors(join(FIXTURES, `${paper}.safetensors`));
