@@ -76,7 +76,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const out = alias(x, d.map((i) => x.shape[i]), d.map((i) => x.strides[i]), x.offset);
   const inverse = new Array<number>(d.length);
   d.forEach((v, i) => (inverse[v] = i));
-  return record(out, 'permute', [x], [], (g) => [g.permute(inverse)]);
+  return record(out, 'permute', [x], [], (g) => [g.permute(inverse)], { dims: d });
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
@@ -159,7 +159,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
     const idx = new Int32Array(len);
     for (let i = 0; i < len; i++) idx[i] = s + i * step;
     return [indexAddInto(x.shape, d, idx, g)];
-  });
+  }, { dim: d, start: s, end: e, step });
 }
 
 /** narrow(dim, start, length): x[start:start+length] along dim, with bounds checked strictly. */
@@ -219,7 +219,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       s += n;
       return r;
     });
-  });
+  }, { dim: d });
 }
 
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
@@ -302,5 +302,5 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     let r = g;
     for (let k = 0; k < x.ndim; k++) if (before[k] || after[k]) r = r.narrow(k, before[k], x.shape[k]);
     return [r];
-  });
+  }, { before, after, value });
 }
