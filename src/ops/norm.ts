@@ -182,7 +182,7 @@ export function layerNorm(
     if (weight) grads.push(dw);
     if (bias) grads.push(db);
     return grads;
-  });
+  }, { normalizedShape: shape, eps, weight: weight !== null, bias: bias !== null });
 }
 
 /** layerNorm composed from mean, var, sub, div, mul and add: the definition the fused kernels are tested against. */

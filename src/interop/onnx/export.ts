@@ -1,7 +1,7 @@
 /**
  * ONNX export by tracing: one forward pass, in eval mode and without gradients, with a tracer installed in
  * the op registry's recording hook (src/ops/core.ts setTracer). Every primitive op the pass runs is seen with
- * its tensor inputs, its output and its other arguments; composite ops (softmax's composition, layer norm,
+ * its tensor inputs, its output and its other arguments; composite ops (softmax's composition,
  * eval-mode batch norm, mean, stack, adaptive pooling) are seen as the primitives they are made of. Each
  * primitive maps to an ONNX operator of opset 17 (EMITTERS); an op with no mapping is an error naming it.
  *
@@ -154,6 +154,19 @@ export const EMITTERS: Record<string, Emit> = {
   sum: (b, o) => b.node('ReduceSum', [o.inputs[0], b.int64(o.attrs.dims as number[])], o.output, { keepdims: o.attrs.keepdim ? 1 : 0 }),
   max: (b, o) => b.node('ReduceMax', o.inputs, o.output, { axes: o.attrs.dims as number[], keepdims: o.attrs.keepdim ? 1 : 0 }),
   min: (b, o) => b.node('ReduceMin', o.inputs, o.output, { axes: o.attrs.dims as number[], keepdims: o.attrs.keepdim ? 1 : 0 }),
+  // opset 17's LayerNormalization needs a scale: ones when the op had no weight
+  layerNorm: (b, o) => {
+    const a = o.attrs as { normalizedShape: number[]; eps: number; weight: boolean; bias: boolean };
+    const ins = [o.inputs[0]];
+    if (a.weight) ins.push(o.inputs[1]);
+    else {
+      const ones = b.temp();
+      b.tensor(ones, Tensor.ones(a.normalizedShape, { dtype: o.out.dtype }));
+      ins.push(ones);
+    }
+    if (a.bias) ins.push(o.inputs[a.weight ? 2 : 1]);
+    b.node('LayerNormalization', ins, o.output, { axis: -a.normalizedShape.length, epsilon: a.eps });
+  },
   softmax: (b, o) => b.node('Softmax', o.inputs, o.output, { axis: o.attrs.dim as number }),
   logSoftmax: (b, o) => b.node('LogSoftmax', o.inputs, o.output, { axis: o.attrs.dim as number }),
   indexSelect: (b, o) => b.node('Gather', [o.inputs[0], o.extra.index], o.output, { axis: o.attrs.dim as number }),
