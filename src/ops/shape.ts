@@ -2,6 +2,7 @@
  * Shape ops. reshape (of contiguous data), permute, transpose, squeeze, unsqueeze, expand and slice
  * are views: they share storage and copy nothing. cat, stack, pad and the indexing ops copy.
  */
+import type { PartialGrad } from '../autograd/node.js';
 import { K } from '../backend/registry.js';
 import { storedValue } from '../tensor/dtype.js';
 import { checkShape, contiguousStrides, normDim, numel, shapeStr } from '../tensor/shape.js';
@@ -158,7 +159,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
   return record(out, 'slice', [x], [], (g) => {
     const idx = new Int32Array(len);
     for (let i = 0; i < len; i++) idx[i] = s + i * step;
-    return [indexAddInto(x.shape, d, idx, g)];
+    return [rowsGrad(x.shape, d, idx, g)];
   }, { dim: d, start: s, end: e, step });
 }
 
@@ -176,6 +177,19 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 /** (outer, n, inner) sizes around dim for a contiguous layout. */
 export function around(shape: readonly number[], d: number): [number, number, number] {
   return [numel(shape.slice(0, d)), shape[d], numel(shape.slice(d + 1))];
+}
+
+/** The gradient zeros(shape) with g added at rows idx of dim d, left for backward to place (PartialGrad). */
+function rowsGrad(shape: readonly number[], d: number, idx: Int32Array, g: Tensor): PartialGrad {
+  return {
+    shape,
+    materialize: () => indexAddInto(shape, d, idx, g),
+    addInto(target: Tensor) {
+      const [outer, n, inner] = around(shape, d);
+      const gc = g.contiguous();
+      K.indexAdd(gc.storage.data.subarray(gc.offset), outer, n, inner, idx, target.storage.data.subarray(target.offset));
+    },
+  };
 }
 
 /** zeros(shape) with src (outer, idx.length, inner) added at rows idx of dim d (recorded: differentiable in src). */
