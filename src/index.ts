@@ -18,6 +18,7 @@ export * from './ops/shape.js';
 export * from './ops/indexing.js';
 export * from './ops/conv.js';
 export * from './ops/norm.js';
+export * from './ops/rnn.js';
 export * from './tensor/factories.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

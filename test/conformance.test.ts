@@ -657,6 +657,43 @@ for (const name of fast) {
       }
     });
 
+    test('lstm cell gates, forward and backward, widths that do and do not fill vectors, threaded', () => {
+      const sizes: [number, number][] = [[0, 4], [1, 1], [3, 5], [32, 32], [64, 256], [7, 33]];
+      for (const dtype of FLOATS) {
+        // the kernels compute in the arrays' precision (float32: a few roundings per value), ref in double
+        const rtol = dtype === 'float32' ? 2e-6 : 1e-12;
+        for (const [rows, h] of sizes) {
+          const what = `${dtype} (${rows}, ${h})`;
+          const z = randArray(g, dtype, rows * 4 * h);
+          for (let i = 0; i < z.length; i++) z[i] *= 6; // saturating gates too
+          const c = randArray(g, dtype, rows * h);
+          const [out, out0, acts, acts0] = [outLike(dtype, rows * 2 * h), outLike(dtype, rows * 2 * h), outLike(dtype, rows * 4 * h), outLike(dtype, rows * 4 * h)];
+          k.lstmCell(z, c, rows, h, out, acts);
+          refKernels.lstmCell(z, c, rows, h, out0, acts0);
+          checkClose(acts, acts0, { rtol, atol: rtol * 1e-3 }, `lstmCell gates ${what}`);
+          // C = F·c + I·G and H = O·tanh(C): |F·c| + |I·G| bounds both
+          const cs = Float64Array.from(out0, (_, i) => {
+            const [r, j] = [Math.floor(i / (2 * h)), i % h];
+            return Math.abs(acts0[r * 4 * h + h + j] * c[r * h + j]) + Math.abs(acts0[r * 4 * h + j] * acts0[r * 4 * h + 2 * h + j]) + 1e-30;
+          });
+          checkClose(out, out0, { rtol: 4 * rtol, scale: cs }, `lstmCell out ${what}`);
+          const gout = randArray(g, dtype, rows * 2 * h);
+          const [dz, dz0, dc, dc0] = [outLike(dtype, rows * 4 * h), outLike(dtype, rows * 4 * h), outLike(dtype, rows * h), outLike(dtype, rows * h)];
+          k.lstmCellBackward(acts0, c, out0, gout, rows, h, dz, dc);
+          refKernels.lstmCellBackward(acts0, c, out0, gout, rows, h, dz0, dc0);
+          // products of a few terms of size ≤ max(|g|, |c|): bounded by |dH| + |dC'| (times |c| for the forget gate)
+          const dzs = Float64Array.from(dz0, (_, i) => {
+            const [r, j] = [Math.floor(i / (4 * h)), i % h];
+            const b = Math.abs(gout[r * 2 * h + j]) + Math.abs(gout[r * 2 * h + h + j]);
+            return b * (1 + Math.abs(c[r * h + j])) + 1e-30;
+          });
+          checkClose(dz, dz0, { rtol: 4 * rtol, scale: dzs }, `lstmCellBackward dz ${what}`);
+          const dcs = Float64Array.from(dc0, (_, i) => Math.abs(gout[Math.floor(i / h) * 2 * h + (i % h)]) + Math.abs(gout[Math.floor(i / h) * 2 * h + h + (i % h)]) + 1e-30);
+          checkClose(dc, dc0, { rtol: 4 * rtol, scale: dcs }, `lstmCellBackward dc ${what}`);
+        }
+      }
+    });
+
     test('softmax and log-softmax along rows, forward and backward, with NaN and ±∞', () => {
       const sizes: [number, number][] = [[0, 5], [3, 0], [1, 1], [2, 3], [7, 17], [33, 1001], [40, 2003]];
       for (const dtype of FLOATS) {

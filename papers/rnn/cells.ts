@@ -24,6 +24,7 @@
  * each step does one product H_{t−1} [W_hi | W_hf | ...] and cuts the result into the gates.
  */
 import { noGrad } from '../../src/autograd/mode.js';
+import { lstmCell } from '../../src/ops/rnn.js';
 import { cat, stack } from '../../src/ops/shape.js';
 import { normal_, uniform_, zeros_ } from '../../src/nn/init.js';
 import { Module } from '../../src/nn/module.js';
@@ -277,16 +278,12 @@ export class LSTMCell extends RecurrentCell {
     return [cat([this.W_hi, this.W_hf, this.W_hc, this.W_ho], 1)];
   }
 
+  /** The gates' arithmetic is one fused op (src/ops/rnn.ts: lstmCell, whose definition is the equations above). */
   protected step(xt: Tensor, [H, C]: State, [W_h]: Tensor[]): State {
     const h = this.hiddenSize;
     const z = xt.add(H.matmul(W_h)); // (B, 4h): the pre-activations of I, F, C̃, O
-    const I = gate(z, 0, h).sigmoid();
-    const F = gate(z, 1, h).sigmoid();
-    const C_tilde = gate(z, 2, h).tanh();
-    const O = gate(z, 3, h).sigmoid();
-    const C_t = F.mul(C).add(I.mul(C_tilde));
-    const H_t = O.mul(C_t.tanh());
-    return [H_t, C_t];
+    const HC = lstmCell(z, C); //       (B, 2h): [H_t | C_t]
+    return [HC.narrow(1, 0, h), HC.narrow(1, h, h)];
   }
 }
 

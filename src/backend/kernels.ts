@@ -164,6 +164,20 @@ export interface Kernels {
     dx: TypedArray, dw: TypedArray | null, db: TypedArray | null,
   ): void;
   /**
+   * One LSTM step's gate arithmetic over `rows` rows of width h: z (rows, 4h) holds the
+   * pre-activations [i | f | g | o] of each row, c (rows, h) the previous cell. I = σ(z_i), F = σ(z_f),
+   * G = tanh(z_g), O = σ(z_o); C' = F·c + I·G; H' = O·tanh(C'). out (rows, 2h) gets [H' | C'] and acts
+   * (rows, 4h) [I | F | G | O], which the backward pass reads. The fast kernels compute in the arrays'
+   * precision with the unary kernels' sigmoid and tanh; ref computes in double.
+   */
+  lstmCell(z: TypedArray, c: TypedArray, rows: number, h: number, out: TypedArray, acts: TypedArray): void;
+  /**
+   * Its backward pass from acts, c, the cell C' (out's second half) and the gradient gout (rows, 2h) =
+   * [dH' | dC'] (the same precision as the forward): with t = tanh(C'), dC = dC' + dH'·O·(1 − t²); dz (rows, 4h) =
+   * [dC·G·I(1 − I) | dC·c·F(1 − F) | dC·I·(1 − G²) | dH'·t·O(1 − O)] and dc (rows, h) = dC·F.
+   */
+  lstmCellBackward(acts: TypedArray, c: TypedArray, out: TypedArray, gout: TypedArray, rows: number, h: number, dz: TypedArray, dc: TypedArray): void;
+  /**
    * Softmax or log-softmax of each row of a contiguous (rows, n) float array, in double: with m the row's
    * max and s = Σ exp(x − m), softmax out = exp(x − m) / s; logSoftmax out = x − (m' + log s'), where m'
    * is m, or 0 when m is not finite, and s' = Σ exp(x − m') (as the composed ops give: NaN, ±∞ alike).

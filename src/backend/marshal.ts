@@ -27,7 +27,7 @@ export const C_KERNELS = [
   'unary', 'binary', 'where', 'reduce',
   'bnStats', 'channelAffine', 'bnBackward',
   'indexSelect', 'indexAdd', 'gather', 'scatterAdd',
-  'softmax', 'softmaxBackward', 'adam', 'layerNorm', 'layerNormBackward',
+  'softmax', 'softmaxBackward', 'adam', 'layerNorm', 'layerNormBackward', 'lstmCell', 'lstmCellBackward',
 ] as const;
 export type CKernel = (typeof C_KERNELS)[number];
 
@@ -278,7 +278,7 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
   /** arrays [x, w, b, out, mean, rstd] (w, b null when absent); meta: [rows, n, then eps]. */
   layerNorm(x, rows, n, eps, w, b, out, mean, rstd) {
     const big = rows * n;
-    const arrays = layerNormArrays('layerNorm', [
+    const arrays = checkedArrays('layerNorm', [
       ['the input', x, big, 'in'], ['the weight', w, n, 'in'], ['the bias', b, n, 'in'], ['the output', out, big, 'out'],
       ['mean', mean, rows, 'out'], ['rstd', rstd, rows, 'out'],
     ]);
@@ -287,11 +287,26 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
   /** arrays [g, x, mean, rstd, w, dx, dw, db] (w, dw, db null when absent); meta: [rows, n]. */
   layerNormBackward(g, x, rows, n, mean, rstd, w, dx, dw, db) {
     const big = rows * n;
-    const arrays = layerNormArrays('layerNormBackward', [
+    const arrays = checkedArrays('layerNormBackward', [
       ['the gradient', g, big, 'in'], ['the input', x, big, 'in'], ['mean', mean, rows, 'in'], ['rstd', rstd, rows, 'in'],
       ['the weight', w, n, 'in'], ['dx', dx, big, 'out'], ['dw', dw, n, 'out'], ['db', db, n, 'out'],
     ]);
     return call('layerNormBackward', arrays, [rows, n], 2, big);
+  },
+  /** arrays [z, c, out, acts]; meta: [rows, h]. */
+  lstmCell(z, c, rows, h, out, acts) {
+    const arrays = checkedArrays('lstmCell', [
+      ['z', z, rows * 4 * h, 'in'], ['c', c, rows * h, 'in'], ['the output', out, rows * 2 * h, 'out'], ['acts', acts, rows * 4 * h, 'out'],
+    ]);
+    return call('lstmCell', arrays, [rows, h], 2, rows * 4 * h);
+  },
+  /** arrays [acts, c, out, gout, dz, dc]; meta: [rows, h]. */
+  lstmCellBackward(acts, c, out, gout, rows, h, dz, dc) {
+    const arrays = checkedArrays('lstmCellBackward', [
+      ['acts', acts, rows * 4 * h, 'in'], ['c', c, rows * h, 'in'], ['the output', out, rows * 2 * h, 'in'], ['the gradient', gout, rows * 2 * h, 'in'],
+      ['dz', dz, rows * 4 * h, 'out'], ['dc', dc, rows * h, 'out'],
+    ]);
+    return call('lstmCellBackward', arrays, [rows, h], 2, rows * 4 * h);
   },
   softmax(kind, x, rows, n, out) {
     need('softmax', 'the input', x, rows * n);
@@ -317,8 +332,8 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
   },
 };
 
-/** The operands of a layer-norm call, each checked long enough; a null array (no weight, no bias) stays null. */
-function layerNormArrays(kernel: CKernel, spec: readonly [string, TypedArray | null, number, 'in' | 'out'][]): (Operand | null)[] {
+/** A call's operands, each checked long enough; a null array (layer norm without a weight or bias) stays null. */
+function checkedArrays(kernel: CKernel, spec: readonly [string, TypedArray | null, number, 'in' | 'out'][]): (Operand | null)[] {
   return spec.map(([name, a, len, role]) => {
     if (a === null) return null;
     need(kernel, name, a, len);

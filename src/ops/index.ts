@@ -8,6 +8,7 @@ import * as E from './elementwise.js';
 import * as I from './indexing.js';
 import * as L from './linalg.js';
 import * as N from './norm.js';
+import * as Rnn from './rnn.js';
 import * as R from './reduce.js';
 import * as S from './shape.js';
 
@@ -33,6 +34,8 @@ export const ops = {
   conv2d: C.conv2d, maxPool2d: C.maxPool2d, avgPool2d: C.avgPool2d, adaptiveAvgPool2d: C.adaptiveAvgPool2d,
   // normalisation
   batchNorm: N.batchNorm, layerNorm: N.layerNorm,
+  // recurrent cells
+  lstmCell: Rnn.lstmCell,
 } as const;
 
 export type OpName = keyof typeof ops;

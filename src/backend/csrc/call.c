@@ -219,6 +219,18 @@ int pfs_call(const double *meta, void *const *arr, int nthreads) {
       return pfs_layer_norm_backward((pfs_dtype)t, arr[0], arr[1], M(0), M(1), arr[2], arr[3], arr[4], arr[5], arr[6],
                                      arr[7], nthreads);
     }
+    /* lstm cell, arrays [z, c, out, acts]: meta + 5 = [rows, h] */
+    case PFS_CALL_LSTM_CELL: {
+      const double *m = meta + 5;
+      if ((t = float_type(dt, 4)) < 0) return PFS_UNSUPPORTED;
+      return pfs_lstm_cell((pfs_dtype)t, arr[0], arr[1], M(0), M(1), arr[2], arr[3], nthreads);
+    }
+    /* arrays [acts, c, out, gout, dz, dc]: meta + 7 = [rows, h] */
+    case PFS_CALL_LSTM_CELL_BACKWARD: {
+      const double *m = meta + 7;
+      if ((t = float_type(dt, 6)) < 0) return PFS_UNSUPPORTED;
+      return pfs_lstm_cell_backward((pfs_dtype)t, arr[0], arr[1], arr[2], arr[3], M(0), M(1), arr[4], arr[5], nthreads);
+    }
     default: return PFS_UNSUPPORTED;
   }
 }

@@ -192,6 +192,18 @@ int pfs_layer_norm(pfs_dtype t, const void *x, int64_t rows, int64_t n, double e
 int pfs_layer_norm_backward(pfs_dtype t, const void *g, const void *x, int64_t rows, int64_t n, const void *mean,
                             const void *rstd, const void *w, void *dx, void *dw, void *db, int nthreads);
 
+/* ---------------------------------------------------------------- recurrent cells ------------------ */
+
+/*
+ * One LSTM step's gates over rows × h (see lstmCell / lstmCellBackward in src/backend/kernels.ts), in
+ * the arrays' precision: z (rows, 4h) = [i | f | g | o] pre-activations, c (rows, h) the previous cell; out (rows, 2h) =
+ * [H' | C'], acts (rows, 4h) = [σ(i) | σ(f) | tanh(g) | σ(o)]. The backward pass takes gout = [dH' | dC']
+ * and writes dz (rows, 4h) and dc (rows, h).
+ */
+int pfs_lstm_cell(pfs_dtype t, const void *z, const void *c, int64_t rows, int64_t h, void *out, void *acts, int nthreads);
+int pfs_lstm_cell_backward(pfs_dtype t, const void *acts, const void *c, const void *out, const void *gout, int64_t rows,
+                           int64_t h, void *dz, void *dc, int nthreads);
+
 /* ---------------------------------------------------------------- optimisers ----------------------- */
 
 /*
@@ -224,7 +236,8 @@ typedef enum {
   PFS_CALL_UNARY, PFS_CALL_BINARY, PFS_CALL_WHERE, PFS_CALL_REDUCE,
   PFS_CALL_BN_STATS, PFS_CALL_CHANNEL_AFFINE, PFS_CALL_BN_BACKWARD,
   PFS_CALL_INDEX_SELECT, PFS_CALL_INDEX_ADD, PFS_CALL_GATHER, PFS_CALL_SCATTER_ADD,
-  PFS_CALL_SOFTMAX, PFS_CALL_SOFTMAX_BACKWARD, PFS_CALL_ADAM, PFS_CALL_LAYER_NORM, PFS_CALL_LAYER_NORM_BACKWARD
+  PFS_CALL_SOFTMAX, PFS_CALL_SOFTMAX_BACKWARD, PFS_CALL_ADAM, PFS_CALL_LAYER_NORM, PFS_CALL_LAYER_NORM_BACKWARD,
+  PFS_CALL_LSTM_CELL, PFS_CALL_LSTM_CELL_BACKWARD
 } pfs_kernel;
 
 #define PFS_EBADINDEX (-2)

@@ -474,6 +474,47 @@ function layerNormBackward(
   if (db && sb) db.set(sb.subarray(0, n));
 }
 
+// ---------------------------------------------------------------- recurrent cells
+// Row r of z holds [i | f | g | o], each h wide; in double (JS numbers).
+
+const sigm = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+function lstmCell(z: TypedArray, c: TypedArray, rows: number, h: number, out: TypedArray, acts: TypedArray): void {
+  for (let r = 0; r < rows; r++) {
+    const zr = r * 4 * h;
+    for (let j = 0; j < h; j++) {
+      const I = sigm(z[zr + j]);
+      const F = sigm(z[zr + h + j]);
+      const G = Math.tanh(z[zr + 2 * h + j]);
+      const O = sigm(z[zr + 3 * h + j]);
+      const C = F * c[r * h + j] + I * G;
+      out[r * 2 * h + j] = O * Math.tanh(C);
+      out[r * 2 * h + h + j] = C;
+      acts[zr + j] = I;
+      acts[zr + h + j] = F;
+      acts[zr + 2 * h + j] = G;
+      acts[zr + 3 * h + j] = O;
+    }
+  }
+}
+
+function lstmCellBackward(acts: TypedArray, c: TypedArray, out: TypedArray, gout: TypedArray, rows: number, h: number, dz: TypedArray, dc: TypedArray): void {
+  for (let r = 0; r < rows; r++) {
+    const zr = r * 4 * h;
+    for (let j = 0; j < h; j++) {
+      const [I, F, G, O] = [acts[zr + j], acts[zr + h + j], acts[zr + 2 * h + j], acts[zr + 3 * h + j]];
+      const t = Math.tanh(out[r * 2 * h + h + j]);
+      const dH = gout[r * 2 * h + j];
+      const dC = gout[r * 2 * h + h + j] + dH * O * (1 - t * t);
+      dz[zr + j] = dC * G * I * (1 - I);
+      dz[zr + h + j] = dC * c[r * h + j] * F * (1 - F);
+      dz[zr + 2 * h + j] = dC * I * (1 - G * G);
+      dz[zr + 3 * h + j] = dH * t * O * (1 - O);
+      dc[r * h + j] = dC * F;
+    }
+  }
+}
+
 // ---------------------------------------------------------------- softmax along rows
 // Each row of a contiguous (rows, n) array, in double (JS numbers).
 
@@ -544,6 +585,8 @@ export const refKernels: Kernels = {
   bnBackward,
   layerNorm,
   layerNormBackward,
+  lstmCell,
+  lstmCellBackward,
   softmax,
   softmaxBackward,
   adam,

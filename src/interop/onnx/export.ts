@@ -154,6 +154,26 @@ export const EMITTERS: Record<string, Emit> = {
   sum: (b, o) => b.node('ReduceSum', [o.inputs[0], b.int64(o.attrs.dims as number[])], o.output, { keepdims: o.attrs.keepdim ? 1 : 0 }),
   max: (b, o) => b.node('ReduceMax', o.inputs, o.output, { axes: o.attrs.dims as number[], keepdims: o.attrs.keepdim ? 1 : 0 }),
   min: (b, o) => b.node('ReduceMin', o.inputs, o.output, { axes: o.attrs.dims as number[], keepdims: o.attrs.keepdim ? 1 : 0 }),
+  // the LSTM step's gates: four slices of z, their activations, and [O·tanh(C) | C]
+  lstmCell: (b, o) => {
+    const h = o.attrs.hidden as number;
+    const [z, c] = o.inputs;
+    const act = (k: number, op: string) => {
+      const part = b.temp();
+      const y = b.temp();
+      b.node('Slice', [z, b.int64([k * h]), b.int64([(k + 1) * h]), b.int64([1])], part);
+      b.node(op, [part], y);
+      return y;
+    };
+    const [I, F, G, O] = [act(0, 'Sigmoid'), act(1, 'Sigmoid'), act(2, 'Tanh'), act(3, 'Sigmoid')];
+    const [fc, ig, C, tc, H] = [b.temp(), b.temp(), b.temp(), b.temp(), b.temp()];
+    b.node('Mul', [F, c], fc);
+    b.node('Mul', [I, G], ig);
+    b.node('Add', [fc, ig], C);
+    b.node('Tanh', [C], tc);
+    b.node('Mul', [O, tc], H);
+    b.node('Concat', [H, C], o.output, { axis: 1 });
+  },
   // opset 17's LayerNormalization needs a scale: ones when the op had no weight
   layerNorm: (b, o) => {
     const a = o.attrs as { normalizedShape: number[]; eps: number; weight: boolean; bias: boolean };

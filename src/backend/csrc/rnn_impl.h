@@ -1,0 +1,73 @@
+/*
+ * The LSTM cell's passes for one element type (T; FN(name) adds the type suffix; V is a vector of W
+ * values of T, VLOAD / VSTORE move one, VSIGMOID / VTANH are vmath.h's functions for it, the ones the
+ * unary kernels use). Row r of z and acts holds four gates of h values each; a row is done W columns
+ * at a time, the last group through a padded buffer.
+ */
+
+typedef struct {
+  int backward;
+  int64_t rows, h;
+  const T *z, *c;     /* forward: z, c; backward: acts, c */
+  const T *cell, *g;  /* backward: out (whose second half is C') and gout */
+  T *out, *acts;      /* forward: out, acts; backward: dz, dc */
+} FN(lstm_ctx);
+
+/* n ≤ W values at p (the rest 0), and back. */
+static inline V FN(lstm_ld)(const T *p, int64_t n) {
+  if (n == W) return VLOAD(p);
+  V v = (V){0};
+  for (int64_t i = 0; i < n; i++) v[i] = p[i];
+  return v;
+}
+static inline void FN(lstm_st)(T *p, V v, int64_t n) {
+  if (n == W) {
+    VSTORE(p, v);
+    return;
+  }
+  for (int64_t i = 0; i < n; i++) p[i] = v[i];
+}
+
+static void FN(lstm_row)(const FN(lstm_ctx) *k, int64_t r) {
+  const int64_t h = k->h;
+  const T *z = k->z + r * 4 * h, *c = k->c + r * h;
+  T *out = k->out + r * 2 * h, *acts = k->acts + r * 4 * h;
+  for (int64_t j = 0; j < h; j += W) {
+    const int64_t n = h - j < W ? h - j : W;
+    const V I = VSIGMOID(FN(lstm_ld)(z + j, n)), F = VSIGMOID(FN(lstm_ld)(z + h + j, n));
+    const V G = VTANH(FN(lstm_ld)(z + 2 * h + j, n)), O = VSIGMOID(FN(lstm_ld)(z + 3 * h + j, n));
+    const V C = F * FN(lstm_ld)(c + j, n) + I * G;
+    FN(lstm_st)(out + j, O * VTANH(C), n);
+    FN(lstm_st)(out + h + j, C, n);
+    FN(lstm_st)(acts + j, I, n);
+    FN(lstm_st)(acts + h + j, F, n);
+    FN(lstm_st)(acts + 2 * h + j, G, n);
+    FN(lstm_st)(acts + 3 * h + j, O, n);
+  }
+}
+
+static void FN(lstm_row_backward)(const FN(lstm_ctx) *k, int64_t r) {
+  const int64_t h = k->h;
+  const T *acts = k->z + r * 4 * h, *c = k->c + r * h, *cell = k->cell + r * 2 * h + h, *g = k->g + r * 2 * h;
+  T *dz = k->out + r * 4 * h, *dc = k->acts + r * h;
+  for (int64_t j = 0; j < h; j += W) {
+    const int64_t n = h - j < W ? h - j : W;
+    const V I = FN(lstm_ld)(acts + j, n), F = FN(lstm_ld)(acts + h + j, n);
+    const V G = FN(lstm_ld)(acts + 2 * h + j, n), O = FN(lstm_ld)(acts + 3 * h + j, n);
+    const V t = VTANH(FN(lstm_ld)(cell + j, n)), dH = FN(lstm_ld)(g + j, n);
+    const V one = (V){0} + 1, dC = FN(lstm_ld)(g + h + j, n) + dH * O * (one - t * t);
+    FN(lstm_st)(dz + j, dC * G * I * (one - I), n);
+    FN(lstm_st)(dz + h + j, dC * FN(lstm_ld)(c + j, n) * F * (one - F), n);
+    FN(lstm_st)(dz + 2 * h + j, dC * I * (one - G * G), n);
+    FN(lstm_st)(dz + 3 * h + j, dH * t * O * (one - O), n);
+    FN(lstm_st)(dc + j, dC * F, n);
+  }
+}
+
+static void FN(lstm_task)(void *p, int t, int nt) {
+  const FN(lstm_ctx) *k = p;
+  for (int64_t r = k->rows * t / nt; r < k->rows * (t + 1) / nt; r++) {
+    if (k->backward) FN(lstm_row_backward)(k, r);
+    else FN(lstm_row)(k, r);
+  }
+}
