@@ -1,0 +1,19 @@
+// The browser app (web/): built into dist/web by `npm run build:web` (and at `npm install`, from the
+// `prepare` script); `pfs serve` serves that folder. Relative base: the built files work from any path.
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+export default {
+  root: here,
+  base: './',
+  logLevel: 'warn',
+  build: {
+    outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    assetsInlineLimit: 0, // the .wasm modules stay files, fetched and compiled by the loader
+    chunkSizeWarningLimit: 1000,
+  },
+  worker: { format: 'es' },
+};
