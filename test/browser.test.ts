@@ -4,20 +4,21 @@
  * the page is cross-origin isolated and trains on the threaded wasm backend; LeNet trains a few dozen
  * steps on a small subset (its losses those of the same run in Node, and falling); a drawing gets a
  * class; a char model trains and samples; a checkpoint goes page → file → `pfs eval` / `pfs sample`
- * with the same numbers, and a `pfs train` checkpoint loads into the page. Screenshots of each page
+ * with the same numbers, and a `pfs train` checkpoint loads into the page; the op fixture cases run
+ * in a page on ref and on wasm and agree (test/page-conformance.ts). Screenshots of each page
  * go to out/browser/ (the README's copies are in docs/browser/).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { findChromium } from '../bench/chromium.js';
-import { startServer } from '../cli/serve.js';
+import { ISOLATION_HEADERS, startServer } from '../cli/serve.js';
 import { loadFashionMnist } from '../src/data/load.js';
 import { classifier, DataLoader, Generator, optim, TensorDataset } from '../src/node.js';
 import { lenet, xavierInit } from '../papers/lenet/model.js';
@@ -28,7 +29,9 @@ const PFS = join(ROOT, 'dist/cli/pfs.js');
 const SHOTS = join(ROOT, 'out', 'browser');
 
 const chromium = findChromium();
-const skip = chromium.path === null ? chromium.why : needsData(['fashion-mnist', 'timemachine']);
+/** PFS_REQUIRE_CHROMIUM=1 (.ci/run sets it): no Chromium is a failure, not a skip. */
+const requireChromium = !['', '0', undefined].includes(process.env.PFS_REQUIRE_CHROMIUM);
+const skip = chromium.path === null ? (requireChromium ? false : chromium.why) : needsData(['fashion-mnist', 'timemachine']);
 if (skip) console.log(`# browser tests skipped: ${skip}`);
 
 /** The small LeNet run the page and Node both make. */
@@ -37,6 +40,37 @@ const RUN = { lr: 0.9, batch: 64, trainLimit: 2048, testLimit: 512, steps: 30, s
 function pfs(...args: string[]) {
   const r = spawnSync(process.execPath, [PFS, ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/**
+ * The conformance harness: a cross-origin isolated page that loads test/page-conformance.ts from
+ * dist/ as native ES modules (no bundler), with the wasm modules and ops.json; an import map
+ * stands in for node:fs. Serves only those files.
+ */
+const HARNESS = `<!doctype html><meta charset="utf-8"><title>conformance</title>
+<script type="importmap">{"imports": {"node:fs": "/stub/node-fs.js"}}</script>
+<script type="module">
+import { runPageConformance } from '/dist/test/page-conformance.js';
+const w = (f) => '/src/backend/wasm/' + f;
+const fixtures = (await (await fetch('/test/fixtures/ops.json')).json()).cases;
+window.conformance = await runPageConformance({ plain: w('pfs.wasm'), relaxed: w('pfs-relaxed.wasm'), threads: w('pfs-threads.wasm'), threadsRelaxed: w('pfs-threads-relaxed.wasm') }, fixtures);
+</script>`;
+
+function harnessServer(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, type: string, body: string | Buffer) => {
+      res.writeHead(status, { ...ISOLATION_HEADERS, 'Content-Type': type });
+      res.end(body);
+    };
+    if (path === '/harness.html') return send(200, 'text/html', HARNESS);
+    if (path === '/stub/node-fs.js') return send(200, 'text/javascript', 'export function readFileSync() { throw new Error("no files in a browser"); }');
+    const allowed = /^\/(dist\/(src|test|papers)\/[\w\/.-]+\.js|src\/backend\/wasm\/pfs[\w-]*\.wasm|test\/fixtures\/ops\.json)$/.test(path) && !path.includes('..');
+    const file = join(ROOT, path);
+    if (!allowed || !existsSync(file)) return send(404, 'text/plain', 'not found');
+    send(200, path.endsWith('.wasm') ? 'application/wasm' : path.endsWith('.json') ? 'application/json' : 'text/javascript', readFileSync(file));
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` })));
 }
 
 /** Waits until a training run's status says done (or shows an error, which fails the test with its text). */
@@ -58,6 +92,7 @@ describe('the browser app in Chromium', { skip }, () => {
   const errors: string[] = [];
 
   before(async () => {
+    if (chromium.path === null) throw new Error(`PFS_REQUIRE_CHROMIUM is set, but ${chromium.why}`);
     mkdirSync(SHOTS, { recursive: true });
     ({ server, url } = await startServer(0, '127.0.0.1'));
     const { chromium: pw } = await import('playwright-core');
@@ -113,7 +148,6 @@ describe('the browser app in Chromium', { skip }, () => {
     for (let i = 0; i < 10; i++) assert.ok(Math.abs(losses[i] - node[i]) < 1e-3, `step ${i + 1}: page ${losses[i]}, Node ${node[i]}`);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     assert.ok(mean(losses.slice(-10)) < mean(losses.slice(0, 5)), `the loss falls: first five ${losses.slice(0, 5)}, last ten ${losses.slice(-10)}`);
-    await page.screenshot({ path: join(SHOTS, 'lenet.png'), fullPage: true });
   });
 
   test('a drawn image gets a class', async () => {
@@ -126,6 +160,7 @@ describe('the browser app in Chromium', { skip }, () => {
     const cls = await page.getAttribute('#draw-result', 'data-cls');
     assert.ok(['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot'].includes(cls!), String(cls));
     assert.match(await page.textContent('#draw-result') ?? '', /^[a-z -]+ \d+% · [a-z -]+ \d+% · [a-z -]+ \d+%$/);
+    await page.screenshot({ path: join(SHOTS, 'lenet.png'), fullPage: true });
   });
 
   test('a checkpoint goes page → file → pfs eval (the same test accuracy), and one of pfs train into the page', async () => {
@@ -178,6 +213,28 @@ describe('the browser app in Chromium', { skip }, () => {
     const r = pfs('sample', 'rnn', '--checkpoint', file, '--prefix', 'time traveller', '--length', '30');
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out.replace(/\n$/, ''), text, 'greedy sampling gives the same text in the page and in pfs sample');
+  });
+
+  test('the op fixture cases run in the page on the threaded wasm backend and match ref', async (t) => {
+    const h = await harnessServer();
+    try {
+      const p = await browser.newPage();
+      const pageErrors: string[] = [];
+      p.on('pageerror', (e) => pageErrors.push(e.message));
+      await p.goto(`${h.url}harness.html`);
+      await p.waitForFunction(() => 'conformance' in window, undefined, { timeout: 120_000 });
+      const r = await p.evaluate(() => (window as unknown as { conformance: { cases: number; values: number; mismatches: string[]; backend: string; threads: number } }).conformance);
+      assert.deepEqual(pageErrors, []);
+      t.diagnostic(`${r.cases} cases, ${r.values} values compared, on ${r.backend}`);
+      assert.ok(r.cases >= 150, `${r.cases} cases`);
+      assert.ok(r.values > 1000, `${r.values} values compared`);
+      assert.equal(r.threads, 2, r.backend);
+      assert.match(r.backend, /threaded build/);
+      assert.deepEqual(r.mismatches, []);
+      await p.close();
+    } finally {
+      h.server.close();
+    }
   });
 
   test('the optimisers page draws five traces from a clicked start', async () => {
