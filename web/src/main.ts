@@ -42,6 +42,8 @@ const appState = {
   lenetLosses: [] as number[],
   lmLosses: [] as number[],
   busy: false,
+  /** A request to the worker (bench/browser.ts times the LeNet step through it). */
+  call: (req: Request) => call<unknown>(req),
 };
 (window as unknown as { pfsApp: typeof appState }).pfsApp = appState;
 

@@ -295,25 +295,26 @@ function loadCheckpoint(bytes: Uint8Array, name: string) {
 
 // ---------------------------------------------------------------- timing (bench/browser.ts)
 
-/** The d2l LeNet step at batch `batch` on random data, timed as bench/workloads.ts's lenet workload. */
+/**
+ * The d2l LeNet training step at batch `batch`, as bench/workloads.ts's `lenet` workload builds it
+ * (Generator(1), Xavier init, SGD lr 0.9, random normal images): the step bench/browser.ts times.
+ */
 function benchLeNet(batch: number, steps: number, warmup: number) {
-  const g = new Generator(0);
+  const g = new Generator(1);
   const net = lenet(g);
   xavierInit(net, g);
   const opt = new optim.SGD(net.parameters(), { lr: 0.9 });
-  const x = Tensor.rand([batch, 1, 28, 28], { generator: g });
-  const y = Tensor.randint(0, 10, [batch], { generator: g });
+  const x = Tensor.randn([batch, 1, 28, 28], { generator: g }); // (N, 1, 28, 28)
+  const y = Tensor.randint(0, 10, [batch], { generator: g }); //     (N,) class indices
   const times: number[] = [];
   for (let i = 0; i < warmup + steps; i++) {
     const t0 = performance.now();
-    const loss = crossEntropy(net.forward(x), y);
     opt.zeroGrad();
-    loss.backward();
+    crossEntropy(net.forward(x), y).backward();
     opt.step();
-    loss.item();
     if (i >= warmup) times.push(performance.now() - t0);
   }
-  return { times };
+  return { times, backend: backend?.describe ?? backendInfo().name };
 }
 
 // ---------------------------------------------------------------- dispatch
