@@ -265,9 +265,11 @@ $('lm-stop').onclick = () => void call({ op: 'stop' });
 $('lm-download').onclick = () => void downloadWeights('lm', 'lm-browser.safetensors', 'lm-status');
 const temp = $<HTMLInputElement>('lm-temp');
 temp.oninput = () => { $('lm-temp-value').textContent = Number(temp.value).toFixed(2); };
+let samplesDrawn = 0; // each sample draws from its own generator: seed·1000 + its number (reload: the same texts again)
 $('lm-sample').onclick = async () => {
   try {
-    const text = await call<string>({ op: 'lm-sample', prefix: $<HTMLInputElement>('lm-prefix').value, length: num('lm-length'), temperature: Number(temp.value), seed: Date.now() % 100000 });
+    const seed = num('lm-seed') * 1000 + samplesDrawn++;
+    const text = await call<string>({ op: 'lm-sample', prefix: $<HTMLInputElement>('lm-prefix').value, length: num('lm-length'), temperature: Number(temp.value), seed });
     $('lm-output').textContent = text;
   } catch (e) {
     $('lm-output').textContent = (e as Error).message;
