@@ -23,6 +23,8 @@ import type { Target } from '../papers/paper.js';
 import { bench } from '../bench/cli.js';
 import { parseArgs } from './args.js';
 import { encodeCommand } from './encode.js';
+import { exportCommand, importCommand } from './interop.js';
+import { evalOnnxCommand } from './onnx.js';
 import { sampleCommand } from './sample.js';
 import { similarCommand } from './similar.js';
 import { serveCommand } from './serve.js';
@@ -35,10 +37,18 @@ Usage:
   pfs list                          the papers, their presets, targets and status
   pfs train <paper> [options]       train a paper; writes checkpoint, result.json and curves into --out
   pfs eval <paper> --checkpoint F   evaluate a saved model
+  pfs eval <paper> --onnx F.onnx    the test set through ONNX Runtime (the Fashion-MNIST classifiers; --test_limit N)
   pfs sample <paper> --checkpoint F continue a text with a language model (--prefix, --length, --temperature, --seed)
   pfs translate <paper> --checkpoint F "go ." ...  translate English sentences (--beam K, --attention OUT.svg)
   pfs similar skip-gram --checkpoint F chip ...    the nearest words by cosine similarity (--k 5)
   pfs encode bert --checkpoint F "a crane is flying" ...  BERT encodings' shapes, cosine of the shared words
+  pfs export <paper> --checkpoint F --torch OUT.safetensors [--probe P.safetensors]
+                                    the weights as the paper's PyTorch twin's state dict (load_state_dict(strict=True)),
+                                    and with --probe a fixed batch and our outputs (scripts/torch_twin.py check)
+  pfs export <paper> --checkpoint F --onnx OUT.onnx [--batch N]
+                                    one eval-mode forward pass on a fixed batch of N (32) as an ONNX graph (opset 17)
+  pfs import <paper> --torch IN.safetensors --out F   a twin's state dict as our checkpoint (--preset, --KEY VALUE
+                                    give the config where the file records none)
   pfs summary <paper> [--preset P | --size N]  layer-by-layer output shapes and parameter counts
   pfs bench [NAME...] [options]     time the benchmark workloads (pfs bench --help)
   pfs serve [--port N] [--data DIR] the browser app and the corpora on http://127.0.0.1 (pfs serve --help)
@@ -97,10 +107,14 @@ async function main(argv: string[]): Promise<number> {
       return encodeCommand(rest);
     case 'bench':
       return bench(rest);
+    case 'export':
+      return exportCommand(rest);
+    case 'import':
+      return importCommand(rest);
     case 'serve':
       return serveCommand(rest);
     default:
-      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, similar, encode, summary, bench, serve, info, help, --version`);
+      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, similar, encode, summary, export, import, bench, serve, info, help, --version`);
   }
 }
 
@@ -207,6 +221,7 @@ function missed(t: Target, v: number | null): number {
 }
 
 async function evaluate(argv: string[]): Promise<number> {
+  if (argv.some((a) => a === '--onnx' || a.startsWith('--onnx='))) return evalOnnxCommand(argv);
   const args = parseArgs(argv, ['json'], ['checkpoint', 'preset', 'data'], true);
   if (args.positionals.length !== 1) throw new Error('eval: expected one paper name; see `pfs list`');
   const paper = findPaper(args.positionals[0]);

@@ -318,6 +318,8 @@ for (const name of fast) {
         [[5, 6], 'broadcast', 'contiguous', 'scalar'],
         [[4, 3, 5], 'permuted', 'strided', 'offset'],
         [[300, 257], 'contiguous', 'contiguous', 'broadcast'],
+        [[300, 257], 'contiguous', 'contiguous', 'scalar'], // where(mask, g, 0): relu's gradient
+        [[7, 1000], 'contiguous', 'scalar', 'contiguous'],
       ];
       for (const dtype of ['float32', 'float64', 'int32', 'bool'] as DType[]) {
         for (const [shape, lc, la, lb] of cases) {
@@ -591,6 +593,67 @@ for (const name of fast) {
           assert.equal(Number.isFinite(m1[ch]), Number.isFinite(m2[ch]), `bnStats ${dtype} with specials: mean ${m1[ch]} vs ref ${m2[ch]}`);
           assert.equal(Number.isNaN(v1[ch]), Number.isNaN(v2[ch]), `bnStats ${dtype} with specials: var ${v1[ch]} vs ref ${v2[ch]}`);
         }
+      }
+    });
+
+    test('layer norm along rows, forward and backward, with and without weight and bias, threaded and in column blocks', () => {
+      const sizes: [number, number][] = [[0, 5], [1, 1], [2, 3], [7, 17], [33, 128], [5, 600], [64, 1001], [300, 256]];
+      for (const dtype of FLOATS) {
+        const rtol = dtype === 'float32' ? 1e-6 : 1e-12;
+        for (const [rows, n] of sizes) {
+          const x = randArray(g, dtype, rows * n);
+          for (let i = 0; i < x.length; i++) x[i] = 3 * x[i] + (Math.floor(i / n) % 5); // rows of different means
+          const gr = randArray(g, dtype, rows * n);
+          for (const [w, b] of [[randArray(g, dtype, n), randArray(g, dtype, n)], [null, null], [randArray(g, dtype, n), null]] as const) {
+            const what = `${dtype} (${rows}, ${n})${w ? ' weight' : ''}${b ? ' bias' : ''}`;
+            const [y, y0, m, m0, r, r0] = [outLike(dtype, rows * n), outLike(dtype, rows * n), outLike(dtype, rows), outLike(dtype, rows), outLike(dtype, rows), outLike(dtype, rows)];
+            k.layerNorm(x, rows, n, 1e-5, w, b, y, m, r);
+            refKernels.layerNorm(x, rows, n, 1e-5, w, b, y0, m0, r0);
+            // each value is computed in double and rounded once; the sums' order may differ
+            const absMean = new Float64Array(rows);
+            for (let i = 0; i < rows * n; i++) absMean[Math.floor(i / n)] += Math.abs(x[i]) / n;
+            checkClose(m, m0, { rtol, scale: absMean }, `layerNorm mean ${what}`);
+            checkClose(r, r0, { rtol }, `layerNorm rstd ${what}`);
+            const ys = Float64Array.from(y0, (_, i) => {
+              const j = i % n;
+              const row = Math.floor(i / n);
+              return (Math.abs(x[i] - m0[row]) * r0[row] + 1) * (w ? Math.abs(w[j]) : 1) + (b ? Math.abs(b[j]) : 0);
+            });
+            checkClose(y, y0, { rtol, scale: ys }, `layerNorm ${what}`);
+            const [dx, dx0] = [outLike(dtype, rows * n), outLike(dtype, rows * n)];
+            const [dw, dw0, db, db0] = [outLike(dtype, n), outLike(dtype, n), outLike(dtype, n), outLike(dtype, n)];
+            k.layerNormBackward(gr, x, rows, n, m0, r0, w, dx, w ? dw : null, b ? db : null);
+            refKernels.layerNormBackward(gr, x, rows, n, m0, r0, w, dx0, w ? dw0 : null, b ? db0 : null);
+            // the row sums Σ|ĝ| and Σ|ĝ·x̂| bound dx's rounding; the column sums Σ|g·x̂| and Σ|g| bound dw's and db's
+            const dxs = new Float64Array(rows * n);
+            const [sw, sb] = [new Float64Array(n), new Float64Array(n)];
+            for (let i = 0; i < rows; i++) {
+              let s1 = 0;
+              let s2 = 0;
+              for (let j = 0; j < n; j++) {
+                const gh = Math.abs(gr[i * n + j] * (w ? w[j] : 1));
+                const xh = Math.abs((x[i * n + j] - m0[i]) * r0[i]);
+                s1 += gh;
+                s2 += gh * xh;
+                sw[j] += Math.abs(gr[i * n + j]) * xh;
+                sb[j] += Math.abs(gr[i * n + j]);
+              }
+              for (let j = 0; j < n; j++) {
+                const xh = Math.abs((x[i * n + j] - m0[i]) * r0[i]);
+                dxs[i * n + j] = r0[i] * (Math.abs(gr[i * n + j] * (w ? w[j] : 1)) + s1 / n + xh * (s2 / n));
+              }
+            }
+            checkClose(dx, dx0, { rtol, scale: dxs }, `layerNormBackward dx ${what}`);
+            if (w) checkClose(dw, dw0, { rtol, scale: sw }, `layerNormBackward dw ${what}`);
+            if (b) checkClose(db, db0, { rtol, scale: sb }, `layerNormBackward db ${what}`);
+          }
+        }
+        // a NaN or ±∞ in a row makes that row NaN, in ref as in the kernel
+        const xs = randArray(g, dtype, 6 * 40, true);
+        const [y1, y2] = [outLike(dtype, 240), outLike(dtype, 240)];
+        k.layerNorm(xs, 6, 40, 1e-5, null, null, y1, outLike(dtype, 6), outLike(dtype, 6));
+        refKernels.layerNorm(xs, 6, 40, 1e-5, null, null, y2, outLike(dtype, 6), outLike(dtype, 6));
+        for (let i = 0; i < 240; i++) assert.equal(Number.isNaN(y1[i]), Number.isNaN(y2[i]), `layerNorm ${dtype} with specials at ${i}: ${y1[i]} vs ref ${y2[i]}`);
       }
     });
 

@@ -1,12 +1,13 @@
 /**
- * batchNorm beyond its op fixtures (test/fixtures/ops.json holds training mode against F.batch_norm):
+ * batchNorm and layerNorm beyond their op fixtures (test/fixtures/ops.json holds training mode against F.batch_norm):
  * the running statistics it updates, eval mode, second derivatives through its hand-written backward,
  * the training-mode kernels against the composed normalisation and its gradients, and its errors. The
  * oracle here is the same normalisation composed from elementwise ops.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchNorm, Generator, Tensor } from '../src/index.js';
+import { batchNorm, Generator, layerNorm, layerNormComposed, Tensor } from '../src/index.js';
+import { shapeStr } from '../src/tensor/shape.js';
 
 const g = new Generator(7);
 const close = (a: Tensor, b: Tensor, tol: number, what: string) => {
@@ -126,4 +127,63 @@ test('batchNorm errors say what was expected and what came', () => {
   assert.throws(() => batchNorm(Tensor.zeros([4, 3], { dtype: 'int32' }), null, null, null, null, { training: true }), /float/);
   assert.throws(() => batchNorm(x, null, null, Tensor.ones([3], { dtype: 'float64' }), null, { training: true }), /input is float32 but weight is float64/);
   assert.throws(() => batchNorm(Tensor.zeros([4, 0]), null, null, null, null, { training: true }), /more than 1 value per channel/);
+});
+
+// ---------------------------------------------------------------- layerNorm
+
+test('layerNorm: the fused kernels against the composed normalisation, values and gradients, float32 and float64', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    const tol = dtype === 'float32' ? 2e-5 : 1e-11;
+    for (const [shape, norm] of [[[4, 7, 33], [33]], [[3, 5, 6], [5, 6]], [[300, 128], [128]]] as [number[], number[]][]) {
+      const x0 = Tensor.randn(shape, { dtype, generator: g }).mul(3).add(1);
+      const w0 = Tensor.randn(norm, { dtype, generator: g });
+      const b0 = Tensor.randn(norm, { dtype, generator: g });
+      const c = Tensor.randn(shape, { dtype, generator: g });
+      for (const affine of [true, false]) {
+        const run = (f: typeof layerNorm) => {
+          const [x, w, b] = [x0.clone().requiresGrad_(), w0.clone().requiresGrad_(), b0.clone().requiresGrad_()];
+          const y = f(x, norm, affine ? w : null, affine ? b : null, 1e-5);
+          y.mul(c).sum().backward();
+          return [y, x.grad!, ...(affine ? [w.grad!, b.grad!] : [])];
+        };
+        const mine = run(layerNorm);
+        const want = run(layerNormComposed);
+        const what = `${dtype} ${shapeStr(shape)} over ${shapeStr(norm)}${affine ? ' affine' : ''}`;
+        ['y', 'dx', 'dw', 'db'].slice(0, mine.length).forEach((name, i) => close(mine[i], want[i], tol, `${name} ${what}`));
+      }
+    }
+  }
+  // a non-contiguous input
+  const xt = Tensor.randn([6, 5], { dtype: 'float64', generator: g }).T;
+  close(layerNorm(xt, [6]), layerNormComposed(xt, [6]), 1e-12, 'transposed input');
+});
+
+test('layerNorm: second derivatives (createGraph) equal those of the composed normalisation', () => {
+  const x0 = Tensor.randn([3, 4, 5], { dtype: 'float64', generator: g });
+  const w0 = Tensor.randn([5], { dtype: 'float64', generator: g });
+  const b0 = Tensor.randn([5], { dtype: 'float64', generator: g });
+  const c = Tensor.randn([3, 4, 5], { dtype: 'float64', generator: g });
+  const secondOrder = (f: typeof layerNorm) => {
+    const [x, w, b] = [x0.clone().requiresGrad_(), w0.clone().requiresGrad_(), b0.clone().requiresGrad_()];
+    f(x, [5], w, b).mul(c).sum().backward(undefined, { createGraph: true });
+    const gx = x.grad!;
+    x.grad = null;
+    w.grad = null;
+    gx.mul(gx).sum().backward();
+    return [x.grad!, w.grad!];
+  };
+  const [fx, fw] = secondOrder(layerNorm);
+  const [cx, cw] = secondOrder(layerNormComposed);
+  close(fx, cx, 1e-9, 'd²/dx²');
+  close(fw, cw, 1e-9, 'd²/dx dw');
+});
+
+test('layerNorm errors say what was expected and what came; empty inputs give empty outputs', () => {
+  const x = Tensor.zeros([2, 3, 4]);
+  assert.throws(() => layerNorm(x, [3, 5]), /layerNorm: expected input of shape \(\.\.\., 3, 5\), got \[2, 3, 4\]/);
+  assert.throws(() => layerNorm(x, 4, Tensor.ones([3])), /weight must have shape \(4\), got \[3\]/);
+  assert.throws(() => layerNorm(x, 4, null, Tensor.ones([4], { dtype: 'float64' })), /input is float32 but bias is float64/);
+  assert.throws(() => layerNorm(Tensor.zeros([2, 4], { dtype: 'int32' }), 4), /float/);
+  assert.throws(() => layerNorm(x, 4, null, null, -1), /eps must be ≥ 0, got -1/);
+  assert.deepEqual(layerNorm(Tensor.zeros([0, 4]), 4).shape, [0, 4]);
 });

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  add, adaptiveAvgPool2d, avgPool2d, batchNorm, cat, conv2d, div, logicalAnd, logicalOr, maximum, maxPool2d, minimum, oneHot, pad,
+  add, adaptiveAvgPool2d, avgPool2d, batchNorm, cat, layerNorm, conv2d, div, logicalAnd, logicalOr, maximum, maxPool2d, minimum, oneHot, pad,
   pow, stack, sub, Tensor, where,
 } from '../src/index.js';
 import type { DType } from '../src/index.js';
@@ -192,6 +192,9 @@ export const opCases: Record<string, OpCase> = {
   batch_norm_2d: ([x, w, b]) => batchNorm(x, null, null, w, b, { training: true }),
   batch_norm_1d_no_affine: ([x]) => batchNorm(x, null, null, null, null, { training: true }),
   batch_norm_3d_eps: ([x, w, b]) => batchNorm(x, null, null, w, b, { training: true, eps: 0.1 }),
+  layer_norm_affine: ([x, w, b]) => layerNorm(x, 5, w, b),
+  layer_norm_2d_no_affine: ([x]) => layerNorm(x, [3, 4]),
+  layer_norm_weight_only_eps: ([x, w]) => layerNorm(x, [6], w, null, 0.1),
 };
 
 /** The function of a case, with a clear error when op-cases.ts lacks it. */

@@ -72,15 +72,12 @@ export function gatherPositions(X: Tensor, positions: Tensor): Tensor {
   }
   const P = positions.shape[1];
   const pos = positions.toTypedArray();
-  const flat = new Int32Array(B * P);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < P; j++) {
-      const t = pos[b * P + j];
-      if (t < 0 || t >= T) throw new RangeError(`gatherPositions: position ${t} is outside the ${T} steps`);
-      flat[b * P + j] = b * T + t;
-    }
+  for (let i = 0; i < pos.length; i++) {
+    if (pos[i] < 0 || pos[i] >= T) throw new RangeError(`gatherPositions: position ${pos[i]} is outside the ${T} steps`);
   }
-  return X.reshape([B * T, d]).indexSelect(0, new Tensor(flat, [B * P], 'int32')).reshape([B, P, d]);
+  // row b·T + positions[b, j] of X (B·T, d), computed with ops (so that a traced forward pass sees it)
+  const offsets = new Tensor(Int32Array.from({ length: B }, (_, b) => b * T), [B, 1], 'int32');
+  return X.reshape([B * T, d]).indexSelect(0, positions.add(offsets).reshape([B * P])).reshape([B, P, d]);
 }
 
 /** The masked-language-model head: dense(d) – ReLU – LayerNorm – dense(V) at the chosen positions. */

@@ -4,6 +4,7 @@
  * which are summed per tensor. Leaves that require grad accumulate into `.grad`.
  */
 import { Tensor } from '../tensor/tensor.js';
+import type { PartialGrad } from './node.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { enableGrad, noGrad } from './mode.js';
 import { trackAllocations } from '../tensor/dtype.js';
@@ -67,17 +68,53 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       }
       return noGrad(() => g.detach().clone());
     };
-    const accumulate = (t: Tensor, g: Tensor) => {
-      if (!sameShape(g.shape, t.shape)) {
-        throw new Error(`internal: gradient of shape ${shapeStr(g.shape)} for a tensor of shape ${shapeStr(t.shape)}`);
+    /**
+     * How many entries of `grads` hold a view of each buffer. A running gradient may be summed into in
+     * place (instead of into a new tensor) when this pass allocated its buffer, it spans the whole of
+     * it, no other entry and no leaf's .grad shares it, and the incoming gradient is another buffer;
+     * never while the backward is itself recorded (createGraph).
+     */
+    const refs = new Map<ArrayBufferLike, number>();
+    const hold = (g: Tensor, d: number) => {
+      const b = g.storage.data.buffer;
+      const n = (refs.get(b) ?? 0) + d;
+      if (n === 0) refs.delete(b);
+      else refs.set(b, n);
+    };
+    hold(grad!, 1);
+    const owned = (prev: Tensor, g?: Tensor): boolean => {
+      if (opts.createGraph) return false;
+      const b = prev.storage.data.buffer;
+      return fresh.has(b) && !given.has(b) && refs.get(b) === 1 && prev.offset === 0 && prev.storage.data.length === prev.numel &&
+        prev.isContiguous() && (g === undefined || g.storage.data.buffer !== b);
+    };
+    const setGrad = (t: Tensor, g: Tensor, prev: Tensor | undefined) => {
+      if (prev !== undefined) hold(prev, -1);
+      grads.set(t, g);
+      hold(g, 1);
+    };
+    const accumulate = (t: Tensor, gi: Tensor | PartialGrad) => {
+      if (!sameShape(gi.shape, t.shape)) {
+        throw new Error(`internal: gradient of shape ${shapeStr(gi.shape)} for a tensor of shape ${shapeStr(t.shape)}`);
       }
+      const prev = t.gradFn === null ? undefined : grads.get(t);
+      if (!(gi instanceof Tensor)) {
+        // a partial gradient goes straight into a running gradient this pass owns, else becomes a tensor
+        if (prev !== undefined && prev.dtype === t.dtype && owned(prev)) {
+          gi.addInto(prev);
+          return;
+        }
+        gi = gi.materialize();
+      }
+      let g: Tensor = gi;
       if (g.dtype !== t.dtype) g = g.to(t.dtype);
       if (t.gradFn === null) {
         t.grad = t.grad === null ? (opts.createGraph ? g : own(g)) : t.grad.add(g);
         return;
       }
-      const prev = grads.get(t);
-      grads.set(t, prev === undefined ? g : prev.add(g));
+      if (prev === undefined) setGrad(t, g, undefined);
+      else if (owned(prev, g)) prev.add_(g);
+      else setGrad(t, prev.add(g), prev);
     };
     if (root.gradFn === null) {
       accumulate(root, grad!);
@@ -88,6 +125,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       const g = grads.get(t);
       if (g === undefined) continue;
       grads.delete(t);
+      hold(g, -1);
       if (t.retainsGrad) t.grad = t.grad === null ? noGrad(() => g.detach().clone()) : t.grad.add(g);
       const node = t.gradFn!;
       const ins = node.apply(g, retain);

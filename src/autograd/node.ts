@@ -5,7 +5,24 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 
-export type BackwardFn = (grad: Tensor, saved: Tensor[]) => (Tensor | null)[];
+/**
+ * A gradient that is zero but for a part of the input (slice's backward: the rows it read), kept
+ * unmaterialised: backward adds it into the input's running gradient in place when it owns that
+ * buffer, instead of allocating a zero tensor of the input's size for each slice and summing them
+ * (which makes a loop over the T steps of a sequence cost O(T²)). `materialize` gives it as a tensor
+ * (recorded, so a createGraph backward differentiates through it); `addInto` adds it into a contiguous
+ * tensor of the input's shape.
+ */
+export interface PartialGrad {
+  readonly shape: readonly number[];
+  materialize(): Tensor;
+  addInto(target: Tensor): void;
+}
+
+/** One gradient per input: a tensor, a PartialGrad, or null where none flows. */
+export type GradOut = Tensor | PartialGrad | null;
+
+export type BackwardFn = (grad: Tensor, saved: Tensor[]) => GradOut[];
 
 export class Node {
   private saved: Tensor[] | null;
@@ -21,7 +38,7 @@ export class Node {
   }
 
   /** Gradients for the inputs; frees the saved tensors unless retainGraph. */
-  apply(grad: Tensor, retainGraph: boolean): (Tensor | null)[] {
+  apply(grad: Tensor, retainGraph: boolean): GradOut[] {
     if (this.saved === null) {
       throw new Error(
         `backward through ${this.name} a second time: its saved tensors were freed by the first backward. ` +

@@ -144,6 +144,26 @@ export interface Kernels {
     weight: TypedArray | null, dx: TypedArray, sumG: TypedArray, sumGX: TypedArray,
   ): void;
   /**
+   * Layer normalisation of each row of a contiguous (rows, n) float array, n ≥ 1, in double: μ the row's
+   * mean, σ² its biased variance (Σ (x − μ)² / n, a second pass), r = 1/√(σ² + eps);
+   * out = (x − μ)·r·w[j] + b[j], w and b of length n (null: 1 and 0). mean[i] = μ and rstd[i] = r of
+   * each row are written for the backward pass.
+   */
+  layerNorm(
+    x: TypedArray, rows: number, n: number, eps: number, w: TypedArray | null, b: TypedArray | null,
+    out: TypedArray, mean: TypedArray, rstd: TypedArray,
+  ): void;
+  /**
+   * The backward pass of layerNorm from the output gradient g, (rows, n) as x: with x̂ = (x − mean[i])·rstd[i]
+   * and ĝ = g·w[j] (g when w is null), dx = rstd[i]·(ĝ − Σ_j ĝ / n − x̂·Σ_j ĝ·x̂ / n) (the row sums in
+   * double); dw[j] = Σ_i g·x̂ and db[j] = Σ_i g (column sums in double, in row order), each written only
+   * when it is not null.
+   */
+  layerNormBackward(
+    g: TypedArray, x: TypedArray, rows: number, n: number, mean: TypedArray, rstd: TypedArray, w: TypedArray | null,
+    dx: TypedArray, dw: TypedArray | null, db: TypedArray | null,
+  ): void;
+  /**
    * Softmax or log-softmax of each row of a contiguous (rows, n) float array, in double: with m the row's
    * max and s = Σ exp(x − m), softmax out = exp(x − m) / s; logSoftmax out = x − (m' + log s'), where m'
    * is m, or 0 when m is not finite, and s' = Σ exp(x − m') (as the composed ops give: NaN, ±∞ alike).

@@ -27,7 +27,7 @@ export const C_KERNELS = [
   'unary', 'binary', 'where', 'reduce',
   'bnStats', 'channelAffine', 'bnBackward',
   'indexSelect', 'indexAdd', 'gather', 'scatterAdd',
-  'softmax', 'softmaxBackward', 'adam',
+  'softmax', 'softmaxBackward', 'adam', 'layerNorm', 'layerNormBackward',
 ] as const;
 export type CKernel = (typeof C_KERNELS)[number];
 
@@ -275,6 +275,24 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
   indexAdd: (src, outer, n, inner, idx, out) => indexCall('indexAdd', src, outer, n, inner, idx, idx.length, out),
   gather: (x, outer, n, inner, idx, m, out) => indexCall('gather', x, outer, n, inner, idx, m, out),
   scatterAdd: (src, outer, n, inner, idx, m, out) => indexCall('scatterAdd', src, outer, n, inner, idx, m, out),
+  /** arrays [x, w, b, out, mean, rstd] (w, b null when absent); meta: [rows, n, then eps]. */
+  layerNorm(x, rows, n, eps, w, b, out, mean, rstd) {
+    const big = rows * n;
+    const arrays = layerNormArrays('layerNorm', [
+      ['the input', x, big, 'in'], ['the weight', w, n, 'in'], ['the bias', b, n, 'in'], ['the output', out, big, 'out'],
+      ['mean', mean, rows, 'out'], ['rstd', rstd, rows, 'out'],
+    ]);
+    return call('layerNorm', arrays, [rows, n], 2, big, [eps]);
+  },
+  /** arrays [g, x, mean, rstd, w, dx, dw, db] (w, dw, db null when absent); meta: [rows, n]. */
+  layerNormBackward(g, x, rows, n, mean, rstd, w, dx, dw, db) {
+    const big = rows * n;
+    const arrays = layerNormArrays('layerNormBackward', [
+      ['the gradient', g, big, 'in'], ['the input', x, big, 'in'], ['mean', mean, rows, 'in'], ['rstd', rstd, rows, 'in'],
+      ['the weight', w, n, 'in'], ['dx', dx, big, 'out'], ['dw', dw, n, 'out'], ['db', db, n, 'out'],
+    ]);
+    return call('layerNormBackward', arrays, [rows, n], 2, big);
+  },
   softmax(kind, x, rows, n, out) {
     need('softmax', 'the input', x, rows * n);
     need('softmax', 'the output', out, rows * n);
@@ -298,6 +316,15 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
     return call('adam', arrays, [n], 1, n, [h.beta1, h.beta2, h.stepSize, h.bc2Sqrt, h.eps, h.l2, h.decay]);
   },
 };
+
+/** The operands of a layer-norm call, each checked long enough; a null array (no weight, no bias) stays null. */
+function layerNormArrays(kernel: CKernel, spec: readonly [string, TypedArray | null, number, 'in' | 'out'][]): (Operand | null)[] {
+  return spec.map(([name, a, len, role]) => {
+    if (a === null) return null;
+    need(kernel, name, a, len);
+    return role === 'in' ? input(a, 0, len) : output(a, len);
+  });
+}
 
 /**
  * The range [start, end) of `data` that a batch of (rows × cols) strided matrices reads, each

@@ -4,7 +4,7 @@
  */
 import { noGrad } from '../autograd/mode.js';
 import { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d, Pair } from '../ops/conv.js';
-import { batchNorm } from '../ops/norm.js';
+import { batchNorm, layerNorm } from '../ops/norm.js';
 import { defaultGenerator, Generator } from '../tensor/rng.js';
 import { shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -201,13 +201,7 @@ export class LayerNorm extends Module {
     if (x.ndim < k || this.normalizedShape.some((s, i) => x.shape[x.ndim - k + i] !== s)) {
       throw new RangeError(`LayerNorm: expected input of shape (..., ${this.normalizedShape.join(', ')}), got ${shapeStr(x.shape)}`);
     }
-    const dims = this.normalizedShape.map((_, i) => x.ndim - k + i);
-    const mean = x.mean(dims, true);
-    const variance = x.var(dims, { correction: 0, keepdim: true });
-    let y = x.sub(mean).div(variance.add(this.opts.eps ?? 1e-5).sqrt());
-    if (this.weight) y = y.mul(this.weight);
-    if (this.bias) y = y.add(this.bias);
-    return y;
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.opts.eps ?? 1e-5);
   }
   protected override extraRepr(): string {
     return `[${this.normalizedShape.join(', ')}]`;

@@ -115,7 +115,7 @@ function convKernel(x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeo
     // two sums over adjacent dims, which the reduce kernel reads in place (no permuted copy)
     const db = hasBias && bias.requiresGrad ? dy.sum([2, 3]).sum(0) : null;
     return hasBias ? [dx, dw, db] : [dx, dw];
-  });
+  }, { geom: g });
 }
 
 function poolGeom(x: Tensor, kernel: Pair, stride: Pair | undefined, padding: Pair, op: string, countIncludePad = true): Pool2dGeom {
@@ -141,7 +141,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, stride?: Pair, padding: P
     const dx = empty(x.shape, x.dtype);
     K.maxPool2dBackward(contiguousData(dy), argmax, g, dx.storage.data);
     return [dx];
-  });
+  }, { geom: g });
 }
 
 /** Average pooling (countIncludePad as PyTorch's default: padded cells count in the divisor). */
@@ -153,7 +153,7 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, stride?: Pair, padding: P
     const dx = empty(x.shape, x.dtype);
     K.avgPool2dBackward(contiguousData(dy), g, dx.storage.data);
     return [dx];
-  });
+  }, { geom: g });
 }
 
 /**

@@ -35,10 +35,36 @@ export function empty(shape: Shape, dtype: DType): Tensor {
 }
 
 /**
- * Attach a tape node to `out` when recording and some input requires grad. `backward` receives the
- * output gradient and the saved tensors and returns one gradient (or null) per input.
+ * What watches every primitive op while a forward pass is traced (src/interop/onnx/trace.ts): its name, its
+ * tensor inputs, its output, and the arguments that are not tensors (`attrs`: dims, strides, paddings, a
+ * condition or an index tensor). Composite ops call no hook of their own: their primitives are seen.
  */
-export function record(out: Tensor, name: string, inputs: Tensor[], saved: Tensor[], backward: BackwardFn): Tensor {
+export interface OpTracer {
+  op(name: string, inputs: readonly Tensor[], out: Tensor, attrs: Readonly<Record<string, unknown>>): void;
+}
+
+let tracer: OpTracer | null = null;
+
+/** Install a tracer (null: none); returns the one it replaces. */
+export function setTracer(t: OpTracer | null): OpTracer | null {
+  const prev = tracer;
+  tracer = t;
+  return prev;
+}
+
+/** Tell the tracer of an op that records no tape node (the non-differentiable ops); returns out. */
+export function traced(out: Tensor, name: string, inputs: Tensor[], attrs: Record<string, unknown> = {}): Tensor {
+  if (tracer) tracer.op(name, inputs, out, attrs);
+  return out;
+}
+
+/**
+ * Attach a tape node to `out` when recording and some input requires grad. `backward` receives the
+ * output gradient and the saved tensors and returns one gradient (or null) per input. `attrs`, the op's
+ * other arguments, go to the tracer when one is installed.
+ */
+export function record(out: Tensor, name: string, inputs: Tensor[], saved: Tensor[], backward: BackwardFn, attrs?: Record<string, unknown>): Tensor {
+  if (tracer) tracer.op(name, inputs, out, attrs ?? {});
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     out.gradFn = new Node(name, inputs, saved, backward);
   }

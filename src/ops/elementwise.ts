@@ -5,7 +5,7 @@ import { isGradEnabled } from '../autograd/mode.js';
 import { DType, isFloating } from '../tensor/dtype.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { broadcastView, empty, operands, record, sumTo, TensorLike, viewOf } from './core.js';
+import { broadcastView, empty, operands, record, sumTo, traced, TensorLike, viewOf } from './core.js';
 
 /** Run a unary kernel into a new tensor of `dtype` (default: x's). */
 export function mapUnary(op: UnaryOp, x: Tensor, dtype: DType = x.dtype): Tensor {
@@ -181,14 +181,14 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
     const [, tmax, dt] = operands(out, max, 'clamp');
     out = mapBinary('minimum', cast(out, dt), tmax, dt, 'clamp');
   }
-  if (!x.requiresGrad) return out;
+  if (!x.requiresGrad) return traced(out, 'clamp', [x], { min, max });
   const inside = logicalAnd(hasMin ? ge(x, min!) : Tensor.scalar(1, 'bool'), hasMax ? le(x, max!) : Tensor.scalar(1, 'bool'));
-  return record(out, 'clamp', [x], [inside], (g, [m]) => [where(m, g, 0)]);
+  return record(out, 'clamp', [x], [inside], (g, [m]) => [where(m, g, 0)], { min, max });
 }
 
 function compare(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb, dt] = operands(a, b, op);
-  return mapBinary(op, cast(ta, dt), cast(tb, dt), 'bool', op);
+  return traced(mapBinary(op, cast(ta, dt), cast(tb, dt), 'bool', op), op, [ta, tb]);
 }
 
 export const eq = (a: TensorLike, b: TensorLike): Tensor => compare('eq', a, b);
@@ -200,7 +200,7 @@ export const ge = (a: TensorLike, b: TensorLike): Tensor => compare('ge', a, b);
 export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => compare('and', a, b);
 export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => compare('or', a, b);
 export function logicalNot(x: Tensor): Tensor {
-  return mapUnary('not', x, 'bool');
+  return traced(mapUnary('not', x, 'bool'), 'not', [x]);
 }
 
 /**
@@ -218,5 +218,5 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return record(out, 'where', [ta, tb], [cond], (g, [c]) => [
     ta.requiresGrad ? sumTo(where(c, g, 0), ta.shape) : null,
     tb.requiresGrad ? sumTo(where(c, 0, g), tb.shape) : null,
-  ]);
+  ], { cond });
 }

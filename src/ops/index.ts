@@ -32,7 +32,7 @@ export const ops = {
   // convolution and pooling
   conv2d: C.conv2d, maxPool2d: C.maxPool2d, avgPool2d: C.avgPool2d, adaptiveAvgPool2d: C.adaptiveAvgPool2d,
   // normalisation
-  batchNorm: N.batchNorm,
+  batchNorm: N.batchNorm, layerNorm: N.layerNorm,
 } as const;
 
 export type OpName = keyof typeof ops;

@@ -3,7 +3,7 @@ import { K } from '../backend/registry.js';
 import { storedValue } from '../tensor/dtype.js';
 import { normDim, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { describe, empty, record } from './core.js';
+import { describe, empty, record, traced } from './core.js';
 import { mapUnary, where } from './elementwise.js';
 import { around, indexAddInto } from './shape.js';
 
@@ -30,7 +30,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const xc = x.contiguous();
   const out = empty(shape, x.dtype);
   K.indexSelect(xc.storage.data.subarray(xc.offset), outer, n, inner, idx, out.storage.data);
-  return record(out, 'indexSelect', [x], [], (g) => [indexAddInto(x.shape, d, idx, g.contiguous())]);
+  return record(out, 'indexSelect', [x], [], (g) => [indexAddInto(x.shape, d, idx, g.contiguous())], { dim: d, index });
 }
 
 function checkIndexShape(x: Tensor, d: number, index: Tensor, op: string, exact: boolean): void {
@@ -100,5 +100,5 @@ export function oneHot(index: Tensor, numClasses: number): Tensor {
   const out = empty([...index.shape, numClasses], 'int32');
   const od = out.storage.data;
   for (let i = 0; i < idx.length; i++) od[i * numClasses + idx[i]] = 1;
-  return out;
+  return traced(out, 'oneHot', [index], { numClasses });
 }

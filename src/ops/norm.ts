@@ -120,3 +120,107 @@ export function batchNorm(
     return grads;
   });
 }
+
+/**
+ * Layer normalisation (Ba et al. 2016) as one op, over the trailing dims named by `normalizedShape`
+ * (PyTorch's F.layer_norm): per row of n = ∏ normalizedShape values,
+ *
+ *   μ = mean(x), σ² = mean((x − μ)²) (biased), r = 1/√(σ² + ε),  x̂ = (x − μ)·r,  y = γ·x̂ + β
+ *
+ * with γ (weight) and β (bias) of shape normalizedShape, or null. Composed, that is about eight passes
+ * over x forward and twice that backward (layerNormComposed is the definition the kernels are tested
+ * against). Here K.layerNorm does it in two reads and one write, keeping μ and r per row, and
+ * K.layerNormBackward takes the closed form (ĝ = g·γ, sums along the row, n values each):
+ *
+ *   ∂L/∂x = r·(ĝ − Σ ĝ/n − x̂·Σ ĝ·x̂/n),   ∂L/∂γ = Σ_rows g·x̂,   ∂L/∂β = Σ_rows g
+ *
+ * A backward that builds a graph (createGraph) uses the composed ops instead, so second derivatives
+ * stay right.
+ */
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  eps = 1e-5,
+): Tensor {
+  const shape = checkLayerNorm(x, normalizedShape, weight, bias, eps);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (x.numel === 0) return layerNormComposed(x, shape, weight, bias, eps);
+  const rows = x.numel / n;
+  const xc = x.contiguous();
+  const xd = contiguousData(xc);
+  const y = empty(x.shape, x.dtype);
+  const mean = empty([rows], x.dtype);
+  const rstd = empty([rows], x.dtype);
+  const w = weight ? contiguousData(weight) : null;
+  K.layerNorm(xd, rows, n, eps, w, bias ? contiguousData(bias) : null, y.storage.data, mean.storage.data, rstd.storage.data);
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record(y, 'layerNorm', inputs, [xc], (g, [xs]) => {
+    const lead = x.ndim - shape.length;
+    const rowDims = Array.from({ length: lead }, (_, i) => i);
+    let dx: Tensor;
+    let dw: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (isGradEnabled()) {
+      // building a graph (createGraph): the formula in recorded ops, x̂ and r again from x
+      const dims = shape.map((_, i) => lead + i);
+      const xm = xs.sub(xs.mean(dims, true));
+      const r = div(1, xm.mul(xm).mean(dims, true).add(eps).sqrt());
+      const xh = xm.mul(r);
+      const gh = weight ? g.mul(weight) : g;
+      dx = gh.sub(gh.mean(dims, true)).sub(xh.mul(gh.mul(xh).mean(dims, true))).mul(r);
+      if (weight) dw = g.mul(xh).sum(rowDims).reshape(shape);
+      if (bias) db = g.sum(rowDims).reshape(shape);
+    } else {
+      dx = empty(x.shape, x.dtype);
+      if (weight) dw = empty(shape, x.dtype);
+      if (bias) db = empty(shape, x.dtype);
+      K.layerNormBackward(contiguousData(g), xd, rows, n, mean.storage.data, rstd.storage.data, w, dx.storage.data, dw ? dw.storage.data : null, db ? db.storage.data : null);
+    }
+    const grads: (Tensor | null)[] = [dx];
+    if (weight) grads.push(dw);
+    if (bias) grads.push(db);
+    return grads;
+  }, { normalizedShape: shape, eps, weight: weight !== null, bias: bias !== null });
+}
+
+/** layerNorm composed from mean, var, sub, div, mul and add: the definition the fused kernels are tested against. */
+export function layerNormComposed(
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  eps = 1e-5,
+): Tensor {
+  const shape = checkLayerNorm(x, normalizedShape, weight, bias, eps);
+  const dims = shape.map((_, i) => x.ndim - shape.length + i);
+  const mean = x.mean(dims, true);
+  const variance = x.var(dims, { correction: 0, keepdim: true });
+  let y = x.sub(mean).div(variance.add(eps).sqrt());
+  if (weight) y = y.mul(weight);
+  if (bias) y = y.add(bias);
+  return y;
+}
+
+/** The normalized shape as an array, after checking x, weight, bias and eps against it. */
+function checkLayerNorm(x: Tensor, normalizedShape: number | readonly number[], weight: Tensor | null, bias: Tensor | null, eps: number): number[] {
+  requireFloating(x, 'layerNorm');
+  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const k = shape.length;
+  if (!shape.every((s) => Number.isInteger(s) && s >= 0)) {
+    throw new RangeError(`layerNorm: normalizedShape must be whole numbers ≥ 0, got (${shape.join(', ')})`);
+  }
+  if (x.ndim < k || shape.some((s, i) => x.shape[x.ndim - k + i] !== s)) {
+    throw new RangeError(`layerNorm: expected input of shape (..., ${shape.join(', ')}), got ${shapeStr(x.shape)}`);
+  }
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (!t) continue;
+    if (t.ndim !== k || t.shape.some((s, i) => s !== shape[i])) {
+      throw new RangeError(`layerNorm: ${name} must have shape (${shape.join(', ')}), got ${shapeStr(t.shape)}`);
+    }
+    if (t.dtype !== x.dtype) throw new TypeError(`layerNorm: input is ${x.dtype} but ${name} is ${t.dtype}`);
+  }
+  if (!(eps >= 0)) throw new RangeError(`layerNorm: eps must be ≥ 0, got ${eps}`);
+  return shape;
+}

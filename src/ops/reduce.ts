@@ -79,7 +79,7 @@ function reduceKernel(op: ReduceOp, x: Tensor, dims: Dims | undefined, keepdim: 
 export function sum(x: Tensor, dims?: Dims, keepdim = false): Tensor {
   if (!isFloating(x.dtype)) return intSum(x, dims, keepdim);
   const { out, p } = reduceKernel('sum', x, dims, keepdim, x.dtype, 'sum');
-  return record(out, 'sum', [x], [], (g) => [g.reshape(p.keptShape).expand(x.shape)]);
+  return record(out, 'sum', [x], [], (g) => [g.reshape(p.keptShape).expand(x.shape)], { dims: p.red, keepdim });
 }
 
 function intSum(x: Tensor, dims: Dims | undefined, keepdim: boolean): Tensor {
@@ -121,7 +121,7 @@ function extreme(op: 'max' | 'min', x: Tensor, dims: Dims | undefined, keepdim: 
     const share = hit.to(g.dtype);
     const count = share.sum(p.red, true);
     return [g.reshape(p.keptShape).div(count).mul(share)];
-  });
+  }, { dims: p.red, keepdim });
 }
 
 /** Index of the max along dim (of the flattened tensor when dim is omitted), as int32; first index on ties. */
@@ -208,7 +208,7 @@ function fusedSoftmax(kind: SoftmaxKind, x: Tensor, dim: number): Tensor {
   const out = empty(x.shape, x.dtype);
   K.softmax(kind, contiguousData(xc), rows, n, out.storage.data);
   // the output is saved as it is, not detached, so that a recorded backward (createGraph) differentiates through it
-  return record(out, kind, [xc], [out], (g, [y]) => [softmaxGrad(kind, g, y)]);
+  return record(out, kind, [xc], [out], (g, [y]) => [softmaxGrad(kind, g, y)], { dim: last });
 }
 
 /**

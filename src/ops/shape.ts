@@ -2,6 +2,7 @@
  * Shape ops. reshape (of contiguous data), permute, transpose, squeeze, unsqueeze, expand and slice
  * are views: they share storage and copy nothing. cat, stack, pad and the indexing ops copy.
  */
+import type { PartialGrad } from '../autograd/node.js';
 import { K } from '../backend/registry.js';
 import { storedValue } from '../tensor/dtype.js';
 import { checkShape, contiguousStrides, normDim, numel, shapeStr } from '../tensor/shape.js';
@@ -76,7 +77,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const out = alias(x, d.map((i) => x.shape[i]), d.map((i) => x.strides[i]), x.offset);
   const inverse = new Array<number>(d.length);
   d.forEach((v, i) => (inverse[v] = i));
-  return record(out, 'permute', [x], [], (g) => [g.permute(inverse)]);
+  return record(out, 'permute', [x], [], (g) => [g.permute(inverse)], { dims: d });
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
@@ -158,8 +159,8 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
   return record(out, 'slice', [x], [], (g) => {
     const idx = new Int32Array(len);
     for (let i = 0; i < len; i++) idx[i] = s + i * step;
-    return [indexAddInto(x.shape, d, idx, g)];
-  });
+    return [rowsGrad(x.shape, d, idx, g)];
+  }, { dim: d, start: s, end: e, step });
 }
 
 /** narrow(dim, start, length): x[start:start+length] along dim, with bounds checked strictly. */
@@ -176,6 +177,19 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 /** (outer, n, inner) sizes around dim for a contiguous layout. */
 export function around(shape: readonly number[], d: number): [number, number, number] {
   return [numel(shape.slice(0, d)), shape[d], numel(shape.slice(d + 1))];
+}
+
+/** The gradient zeros(shape) with g added at rows idx of dim d, left for backward to place (PartialGrad). */
+function rowsGrad(shape: readonly number[], d: number, idx: Int32Array, g: Tensor): PartialGrad {
+  return {
+    shape,
+    materialize: () => indexAddInto(shape, d, idx, g),
+    addInto(target: Tensor) {
+      const [outer, n, inner] = around(shape, d);
+      const gc = g.contiguous();
+      K.indexAdd(gc.storage.data.subarray(gc.offset), outer, n, inner, idx, target.storage.data.subarray(target.offset));
+    },
+  };
 }
 
 /** zeros(shape) with src (outer, idx.length, inner) added at rows idx of dim d (recorded: differentiable in src). */
@@ -219,7 +233,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       s += n;
       return r;
     });
-  });
+  }, { dim: d });
 }
 
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
@@ -302,5 +316,5 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     let r = g;
     for (let k = 0; k < x.ndim; k++) if (before[k] || after[k]) r = r.narrow(k, before[k], x.shape[k]);
     return [r];
-  });
+  }, { before, after, value });
 }

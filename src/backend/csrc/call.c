@@ -202,6 +202,23 @@ int pfs_call(const double *meta, void *const *arr, int nthreads) {
       if ((t = float_type(dt, 4)) < 0 || (arr[4] != NULL && dt[4] != t)) return PFS_UNSUPPORTED;
       return pfs_adam((pfs_dtype)t, arr[0], arr[1], arr[2], arr[3], arr[4], M(0), m + 1, nthreads);
     }
+    /* layer norm, arrays [x, w, b, out, mean, rstd] (w, b NULL when absent): meta + 7 = [rows, n, eps] */
+    case PFS_CALL_LAYER_NORM: {
+      const double *m = meta + 7;
+      if ((t = (int)dt[0]) != PFS_F32 && t != PFS_F64) return PFS_UNSUPPORTED;
+      for (int i = 1; i < 6; i++)
+        if (dt[i] != t && !(arr[i] == NULL && (i == 1 || i == 2))) return PFS_UNSUPPORTED;
+      return pfs_layer_norm((pfs_dtype)t, arr[0], M(0), M(1), m[2], arr[1], arr[2], arr[3], arr[4], arr[5], nthreads);
+    }
+    /* arrays [g, x, mean, rstd, w, dx, dw, db] (w, dw, db NULL when absent): meta + 9 = [rows, n] */
+    case PFS_CALL_LAYER_NORM_BACKWARD: {
+      const double *m = meta + 9;
+      if ((t = (int)dt[0]) != PFS_F32 && t != PFS_F64) return PFS_UNSUPPORTED;
+      for (int i = 1; i < 8; i++)
+        if (dt[i] != t && !(arr[i] == NULL && (i == 4 || i == 6 || i == 7))) return PFS_UNSUPPORTED;
+      return pfs_layer_norm_backward((pfs_dtype)t, arr[0], arr[1], M(0), M(1), arr[2], arr[3], arr[4], arr[5], arr[6],
+                                     arr[7], nthreads);
+    }
     default: return PFS_UNSUPPORTED;
   }
 }

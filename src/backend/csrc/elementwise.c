@@ -253,7 +253,8 @@ typedef struct {
   int bytes;
 } where_ctx;
 
-/* The choice copies elements, so one loop per element size serves every type. */
+/* The choice copies elements, so one loop per element size serves every type. A scalar operand
+ * (stride 0: where(mask, g, 0), as relu's gradient) gets a loop of its own, which the compiler vectorises. */
 #define PFS_WHERE_LOOP(U)                                                            \
   do {                                                                               \
     const U *a = (const U *)c->a + off[1], *b = (const U *)c->b + off[2];            \
@@ -261,6 +262,12 @@ typedef struct {
     const int64_t sc = stride[0], sa = stride[1], sb = stride[2];                    \
     if (sc == 1 && sa == 1 && sb == 1) {                                             \
       for (int64_t j = 0; j < len; j++) o[j] = cond[j] ? a[j] : b[j];                \
+    } else if (sc == 1 && sa == 1 && sb == 0) {                                      \
+      const U y = b[0];                                                              \
+      for (int64_t j = 0; j < len; j++) o[j] = cond[j] ? a[j] : y;                   \
+    } else if (sc == 1 && sa == 0 && sb == 1) {                                      \
+      const U x = a[0];                                                              \
+      for (int64_t j = 0; j < len; j++) o[j] = cond[j] ? x : b[j];                   \
     } else {                                                                         \
       for (int64_t j = 0; j < len; j++) o[j] = cond[j * sc] ? a[j * sa] : b[j * sb]; \
     }                                                                                \

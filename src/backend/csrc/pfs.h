@@ -177,6 +177,21 @@ int pfs_softmax(pfs_dtype t, int log_softmax, const void *x, int64_t rows, int64
 int pfs_softmax_backward(pfs_dtype t, int log_softmax, const void *y, const void *g, int64_t rows, int64_t n, void *dx,
                          int nthreads);
 
+/* ---------------------------------------------------------------- layer normalisation -------------- */
+
+/*
+ * Along the rows of contiguous (rows, n) float arrays, n ≥ 1, in double (see layerNorm and
+ * layerNormBackward in src/backend/kernels.ts):
+ *   layer_norm: out = (x − μ)·r·w + b per row (w, b of n values, or NULL: 1 and 0), with μ the row's mean,
+ *   r = 1/√(σ² + eps) (σ² the biased variance); mean[i] = μ, rstd[i] = r;
+ *   layer_norm_backward: dx = r·(ĝ − Σ ĝ/n − x̂·Σ ĝ·x̂/n) with x̂ = (x − μ)·r and ĝ = g·w; dw[j] = Σ_i g·x̂
+ *   and db[j] = Σ_i g (each skipped when NULL; summed in row order, so independent of the thread count).
+ */
+int pfs_layer_norm(pfs_dtype t, const void *x, int64_t rows, int64_t n, double eps, const void *w, const void *b,
+                   void *out, void *mean, void *rstd, int nthreads);
+int pfs_layer_norm_backward(pfs_dtype t, const void *g, const void *x, int64_t rows, int64_t n, const void *mean,
+                            const void *rstd, const void *w, void *dx, void *dw, void *db, int nthreads);
+
 /* ---------------------------------------------------------------- optimisers ----------------------- */
 
 /*
@@ -209,7 +224,7 @@ typedef enum {
   PFS_CALL_UNARY, PFS_CALL_BINARY, PFS_CALL_WHERE, PFS_CALL_REDUCE,
   PFS_CALL_BN_STATS, PFS_CALL_CHANNEL_AFFINE, PFS_CALL_BN_BACKWARD,
   PFS_CALL_INDEX_SELECT, PFS_CALL_INDEX_ADD, PFS_CALL_GATHER, PFS_CALL_SCATTER_ADD,
-  PFS_CALL_SOFTMAX, PFS_CALL_SOFTMAX_BACKWARD, PFS_CALL_ADAM
+  PFS_CALL_SOFTMAX, PFS_CALL_SOFTMAX_BACKWARD, PFS_CALL_ADAM, PFS_CALL_LAYER_NORM, PFS_CALL_LAYER_NORM_BACKWARD
 } pfs_kernel;
 
 #define PFS_EBADINDEX (-2)

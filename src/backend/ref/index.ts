@@ -427,6 +427,53 @@ function bnBackward(
   }
 }
 
+// ---------------------------------------------------------------- layer normalisation
+// Each row of a contiguous (rows, n) array, in double (JS numbers).
+
+function layerNorm(
+  x: TypedArray, rows: number, n: number, eps: number, w: TypedArray | null, b: TypedArray | null,
+  out: TypedArray, mean: TypedArray, rstd: TypedArray,
+): void {
+  for (let i = 0, at = 0; i < rows; i++, at += n) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += x[at + j];
+    const m = s / n;
+    let ss = 0;
+    for (let j = 0; j < n; j++) ss += (x[at + j] - m) * (x[at + j] - m);
+    const r = 1 / Math.sqrt(ss / n + eps);
+    for (let j = 0; j < n; j++) out[at + j] = (x[at + j] - m) * r * (w ? w[j] : 1) + (b ? b[j] : 0);
+    mean[i] = m;
+    rstd[i] = r;
+  }
+}
+
+function layerNormBackward(
+  g: TypedArray, x: TypedArray, rows: number, n: number, mean: TypedArray, rstd: TypedArray, w: TypedArray | null,
+  dx: TypedArray, dw: TypedArray | null, db: TypedArray | null,
+): void {
+  const sw = dw ? new Float64Array(n) : null;
+  const sb = db ? new Float64Array(n) : null;
+  for (let i = 0, at = 0; i < rows; i++, at += n) {
+    const m = mean[i];
+    const r = rstd[i];
+    let s1 = 0;
+    let s2 = 0;
+    for (let j = 0; j < n; j++) {
+      const gh = g[at + j] * (w ? w[j] : 1);
+      s1 += gh;
+      s2 += gh * (x[at + j] - m) * r;
+    }
+    for (let j = 0; j < n; j++) {
+      const xh = (x[at + j] - m) * r;
+      dx[at + j] = r * (g[at + j] * (w ? w[j] : 1) - s1 / n - xh * (s2 / n));
+      if (sw) sw[j] += g[at + j] * xh;
+      if (sb) sb[j] += g[at + j];
+    }
+  }
+  if (dw && sw) dw.set(sw.subarray(0, n));
+  if (db && sb) db.set(sb.subarray(0, n));
+}
+
 // ---------------------------------------------------------------- softmax along rows
 // Each row of a contiguous (rows, n) array, in double (JS numbers).
 
@@ -495,6 +542,8 @@ export const refKernels: Kernels = {
   bnStats,
   channelAffine,
   bnBackward,
+  layerNorm,
+  layerNormBackward,
   softmax,
   softmaxBackward,
   adam,
