@@ -17,6 +17,7 @@ import { parseArgs } from '../cli/args.js';
 import { getWasmThreads, nativeStatus, setWasmThreads, wasmStatus, wasmThreadsReady } from '../src/backend/auto.js';
 import { getNumThreads, setNumThreads } from '../src/backend/native/index.js';
 import { availableBackends, backendInfo, useBackend } from '../src/backend/registry.js';
+import { browserBench, BROWSER_WORKLOADS } from './browser.js';
 import { findWorkloads, measure, WORKLOADS } from './workloads.js';
 
 export const BENCH_USAGE = `pfs bench [NAME...] [options]   time the benchmark workloads (default: all of them)
@@ -29,6 +30,9 @@ Options:
   --json          one JSON line per result: name, backend, threads, median_ms, min_ms, runs, gflops, tokens_per_s,
                   images_per_s, peak_rss_mb, load_avg
   --list          the workloads and the backends available, then exit
+
+Browser workloads (browser-lenet; alone, not with the others): --threads N, --runs N, --warmup N, --json, and
+  --js-flags "..." (V8 flags for Chromium). Needs Chromium (PFS_CHROMIUM or /usr/bin/chromium) and playwright-core.
 `;
 
 export interface BenchResult {
@@ -86,8 +90,9 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 /** Width of the name column of the text output (the longest workload name). */
 const NAME_WIDTH = Math.max(12, ...WORKLOADS.map((w) => w.name.length));
 
-/** `pfs bench`: returns the exit status. */
-export function bench(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): number {
+/** `pfs bench`: returns the exit status (a promise of it for the browser workloads, bench/browser.ts). */
+export function bench(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): number | Promise<number> {
+  if (argv.some((a) => a.startsWith('browser-'))) return browserBench(argv, out);
   const args = parseArgs(argv, ['json', 'list', 'help'], ['backend', 'threads', 'runs', 'warmup'], false);
   if (args.flags.help) {
     out.write(BENCH_USAGE);
@@ -98,6 +103,7 @@ export function bench(argv: readonly string[], out: NodeJS.WritableStream = proc
     if (json) out.write(JSON.stringify({ workloads: WORKLOADS.map((w) => w.name), backends: availableBackends(), native: nativeStatus().reason }) + '\n');
     else {
       for (const w of WORKLOADS) out.write(`${w.name.padEnd(NAME_WIDTH)} ${w.description}\n`);
+      for (const w of BROWSER_WORKLOADS) out.write(`${w.padEnd(NAME_WIDTH)} the lenet step in headless Chromium (the app's worker, wasm) beside Node's wasm backend; run alone (bench/browser.ts)\n`);
       out.write(`backends: ${availableBackends().join(', ')} (native: ${nativeStatus().reason})\n`);
     }
     return 0;
@@ -138,7 +144,13 @@ export function bench(argv: readonly string[], out: NodeJS.WritableStream = proc
 // `node dist/bench/cli.js ...`: the same command without the pfs front end.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
-    process.exitCode = bench(process.argv.slice(2));
+    Promise.resolve(bench(process.argv.slice(2))).then(
+      (code) => (process.exitCode = code),
+      (e: unknown) => {
+        process.stderr.write(`pfs bench: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 2;
+      },
+    );
   } catch (e) {
     process.stderr.write(`pfs bench: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 2;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `pfs`: train and evaluate the papers of the zoo, and inspect the library.
- *   pfs list | info | train | eval | sample | translate | similar | summary | bench | --version | help
+ *   pfs list | info | train | eval | sample | translate | similar | summary | bench | serve | --version | help
  *
  * With the native addon on glibc, pfs raises malloc's thresholds for its process (tuneMalloc());
  * PFS_MALLOC_TUNING=0 keeps glibc's defaults.
@@ -27,6 +27,7 @@ import { exportCommand, importCommand } from './interop.js';
 import { evalOnnxCommand } from './onnx.js';
 import { sampleCommand } from './sample.js';
 import { similarCommand } from './similar.js';
+import { serveCommand } from './serve.js';
 import { summaryCommand } from './summary.js';
 import { translateCommand } from './translate.js';
 
@@ -50,6 +51,7 @@ Usage:
                                     give the config where the file records none)
   pfs summary <paper> [--preset P | --size N]  layer-by-layer output shapes and parameter counts
   pfs bench [NAME...] [options]     time the benchmark workloads (pfs bench --help)
+  pfs serve [--port N] [--data DIR] the browser app and the corpora on http://127.0.0.1 (pfs serve --help)
   pfs info                          version, backend in use and why
   pfs --version
 
@@ -70,7 +72,7 @@ Train options:
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   // `pfs train --help` and the like: the usage (bench has a help of its own)
-  if (cmd !== 'bench' && (rest.includes('--help') || rest.includes('-h'))) {
+  if (cmd !== 'bench' && cmd !== 'serve' && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(USAGE);
     return 0;
   }
@@ -109,8 +111,10 @@ async function main(argv: string[]): Promise<number> {
       return exportCommand(rest);
     case 'import':
       return importCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
     default:
-      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, similar, encode, summary, export, import, bench, info, help, --version`);
+      throw new Error(`unknown command ${JSON.stringify(cmd)}; commands: list, train, eval, sample, translate, similar, encode, summary, export, import, bench, serve, info, help, --version`);
   }
 }
 

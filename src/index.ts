@@ -9,7 +9,9 @@ export type { GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js'
 export { useBackend, availableBackends, backendInfo, registerBackend } from './backend/registry.js';
 export type { Kernels, KernelName } from './backend/kernels.js';
 export { ops, NON_DIFFERENTIABLE } from './ops/index.js';
-export { instantiateWasmBackend, WasmRuntime } from './backend/wasm/index.js';
+export { instantiateWasmBackend, relaxedSimdSupported, WasmRuntime } from './backend/wasm/index.js';
+export { loadWasmBackendInBrowser, sharedMemoryAvailable } from './backend/wasm/browser.js';
+export type { BrowserWasmLoad, BrowserWasmOptions, WasmModuleUrls } from './backend/wasm/browser.js';
 export type { OpName } from './ops/index.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';

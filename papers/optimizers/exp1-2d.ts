@@ -94,9 +94,9 @@ function point(x: Tensor): Point {
   return [a[0], a[1]];
 }
 
-/** The iterates x_0 .. x_20 of the library's optimiser on f. */
-export function runLibrary(run: Exp1Run, steps = STEPS): Point[] {
-  const x = Tensor.from(new Float64Array(START)).requiresGrad_();
+/** The iterates x_0 .. x_20 of the library's optimiser on f (from another start and for more steps in the browser app). */
+export function runLibrary(run: Pick<Exp1Run, 'optimizer'>, steps = STEPS, start: Point = START): Point[] {
+  const x = Tensor.from(new Float64Array(start)).requiresGrad_();
   const opt = run.optimizer([x]);
   const path = [point(x)];
   for (let t = 0; t < steps; t++) {

@@ -18,10 +18,8 @@ import { loadTimeMachine } from '../../src/data/load.js';
 import { timeMachineCorpus } from '../../src/data/text.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { crossEntropy } from '../../src/nn/losses.js';
-import { clipGradNorm } from '../../src/optim/clip.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Generator } from '../../src/tensor/rng.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
 import { CHECKPOINT_FILE } from '../../src/train/checkpoint.js';
 import type { EpochRecord, Training } from '../../src/train/loop.js';
 import { lineSvg } from '../../src/train/plot.js';
@@ -29,7 +27,10 @@ import { CURVES_FILE, trainEpochs } from '../../src/train/runner.js';
 import type { Paper, Preset, RunContext, RunResult, Schema } from '../paper.js';
 import type { InitScheme, State } from './cells.js';
 import { Batch, Partitioning, seqDataIter, seqDataIterSequential, splitCorpus } from './data.js';
-import { detachState, LM_SPECS, LMName, RNNLM } from './model.js';
+import { LM_SPECS, LMName, RNNLM } from './model.js';
+import { lmStep, startState } from './step.js';
+
+export { lmStep } from './step.js';
 import { loadLanguageModel, predict, SavedModel } from './sample.js';
 
 export type LMConfig = {
@@ -79,31 +80,6 @@ export interface EpochOptions {
   carryState: boolean;
   /** Called after each step with the batch's mean loss and its number of predicted tokens. */
   onStep?: (loss: number, tokens: number) => void;
-}
-
-/**
- * One step of d2l's train_epoch_ch8 on a batch (X, Y), both (B, T): from `state` (a zero state when
- * undefined), forward, the mean cross-entropy over the B·T predicted characters, backward, clip, SGD.
- * Returns the loss (a scalar tensor), the number of predicted tokens, and the state at the batch's end.
- */
-export function lmStep(net: RNNLM, optimizer: SGD, [X, Y]: Batch, state: State[] | undefined, clip: number): { loss: Tensor; tokens: number; state: State[] } {
-  const r = net.forward(X, state ?? net.beginState(X.shape[0]));
-  const y = Y.transpose(0, 1).reshape([-1]); // (T·B), time-major as the logits
-  const loss = crossEntropy(r.logits, y);
-  optimizer.zeroGrad();
-  loss.backward();
-  clipGradNorm(net.parameters(), clip);
-  optimizer.step();
-  return { loss, tokens: y.numel, state: r.state };
-}
-
-/**
- * The state a batch starts from: with sequential partitioning (`carry`) the state the previous batch
- * ended with, detached (truncated backpropagation through time); for the epoch's first batch, and always
- * with random partitioning, a zero state (undefined).
- */
-function startState(previous: State[] | undefined, index: number, carry: boolean): State[] | undefined {
-  return index > 0 && carry && previous ? detachState(previous) : undefined;
 }
 
 /** One pass over `batches` (d2l's train_epoch_ch8); returns the mean loss per token and the token count. */

@@ -8,56 +8,19 @@
 import { loadSafetensors, saveSafetensors } from '../io/atomic.js';
 import type { Module } from '../nn/module.js';
 import type { Generator } from '../tensor/rng.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { checkpointContents, checkpointPart, type CheckpointState, type RunIdentity, type Stateful } from './checkpoint-format.js';
 
-/** What an optimiser exposes for checkpoints (see src/optim). */
-export interface Stateful {
-  stateDict(): { tensors: Record<string, Tensor>; meta: Record<string, number | string> };
-  loadStateDict(sd: { tensors: Record<string, Tensor>; meta: Record<string, number | string> }): void;
-}
+export type { CheckpointState, RunIdentity, Stateful } from './checkpoint-format.js';
 
 /** The file name of a run's checkpoint in its folder. */
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
-
-/** Which run wrote a checkpoint. */
-export interface RunIdentity {
-  paper: string;
-  preset: string;
-  seed: number;
-}
-
-export interface CheckpointState {
-  /** The run that wrote it (recorded since checkpoints carry it; older ones have none). */
-  run?: RunIdentity;
-  /** Epochs completed. */
-  epoch: number;
-  /** Per-epoch metrics so far. */
-  history: Record<string, number>[];
-  config: Record<string, unknown>;
-}
 
 export async function saveCheckpoint(
   path: string,
   parts: { model: Module; optimizer?: Stateful; generators?: Record<string, Generator> },
   state: CheckpointState,
 ): Promise<void> {
-  const tensors: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(parts.model.stateDict())) tensors[`model.${k}`] = t;
-  const metadata: Record<string, string> = {
-    format: 'papers-from-scratch checkpoint v1',
-    epoch: String(state.epoch),
-    history: JSON.stringify(state.history),
-    config: JSON.stringify(state.config),
-  };
-  if (state.run) Object.assign(metadata, { paper: state.run.paper, preset: state.run.preset, seed: String(state.run.seed) });
-  if (parts.optimizer) {
-    const sd = parts.optimizer.stateDict();
-    for (const [k, t] of Object.entries(sd.tensors)) tensors[`optim.${k}`] = t;
-    metadata.optim = JSON.stringify(sd.meta);
-  }
-  if (parts.generators) {
-    metadata.generators = JSON.stringify(Object.fromEntries(Object.entries(parts.generators).map(([k, g]) => [k, g.getState()])));
-  }
+  const { tensors, metadata } = checkpointContents(parts, state);
   await saveSafetensors(path, tensors, metadata);
 }
 
@@ -68,8 +31,7 @@ export async function loadCheckpoint(
 ): Promise<CheckpointState> {
   const { tensors, metadata } = await loadSafetensors(path);
   const bad = (why: string) => new Error(`checkpoint ${path}: ${why}`);
-  const pick = (prefix: string) =>
-    Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+  const pick = (prefix: string) => checkpointPart(tensors, prefix);
   try {
     parts.model.loadStateDict(pick('model.'));
   } catch (e) {
