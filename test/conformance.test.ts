@@ -694,6 +694,53 @@ for (const name of fast) {
       }
     });
 
+    test('gru gates and update, forward and backward, widths that do and do not fill vectors, threaded', () => {
+      const sizes: [number, number][] = [[0, 4], [1, 1], [3, 5], [64, 32], [64, 256], [7, 33]];
+      for (const dtype of FLOATS) {
+        const rtol = dtype === 'float32' ? 2e-6 : 1e-12; // the kernels in the arrays' precision, ref in double
+        for (const [rows, h] of sizes) {
+          const what = `${dtype} (${rows}, ${h})`;
+          const [n1, n2] = [rows * h, rows * 2 * h];
+          const [a, rz, H] = [randArray(g, dtype, n2), randArray(g, dtype, n2), randArray(g, dtype, n1)];
+          for (let i = 0; i < n2; i++) a[i] *= 6; // saturating gates too
+          const [out, out0, acts, acts0] = [outLike(dtype, n2), outLike(dtype, n2), outLike(dtype, n2), outLike(dtype, n2)];
+          k.gruGates(a, rz, H, rows, h, out, acts);
+          refKernels.gruGates(a, rz, H, rows, h, out0, acts0);
+          checkClose(acts, acts0, { rtol, atol: rtol * 1e-3 }, `gruGates acts ${what}`);
+          checkClose(out, out0, { rtol, atol: rtol * 1e-3 }, `gruGates out ${what}`);
+          const gg = randArray(g, dtype, n2);
+          const [da, da0, dH, dH0] = [outLike(dtype, n2), outLike(dtype, n2), outLike(dtype, n1), outLike(dtype, n1)];
+          k.gruGatesBackward(acts0, H, gg, rows, h, da, dH);
+          refKernels.gruGatesBackward(acts0, H, gg, rows, h, da0, dH0);
+          // R(1 − R) and 1 − C² from a rounded R or C: their error is relative to the factors before them, not to the product
+          const das = Float64Array.from(da0, (_, i) => {
+            const [r, j] = [Math.floor(i / (2 * h)), i % (2 * h)];
+            return (j < h ? Math.abs(gg[r * 2 * h + h + j] * H[r * h + j]) : Math.abs(gg[r * 2 * h + j - h])) + 1e-30;
+          });
+          checkClose(da, da0, { rtol: 4 * rtol, scale: das }, `gruGatesBackward da ${what}`);
+          checkClose(dH, dH0, { rtol: 4 * rtol, atol: rtol * 1e-3 }, `gruGatesBackward dH ${what}`);
+          // the update: Z in (0, 1), as a gate's output
+          const [xh, m, Z] = [randArray(g, dtype, n1), randArray(g, dtype, n1), randArray(g, dtype, n1)];
+          for (let i = 0; i < n1; i++) Z[i] = 0.5 + Z[i] / 2.5;
+          const [u, u0, cand, cand0] = [outLike(dtype, n1), outLike(dtype, n1), outLike(dtype, n1), outLike(dtype, n1)];
+          k.gruUpdate(xh, m, Z, H, rows, h, u, cand);
+          refKernels.gruUpdate(xh, m, Z, H, rows, h, u0, cand0);
+          checkClose(cand, cand0, { rtol, atol: rtol * 1e-3 }, `gruUpdate cand ${what}`);
+          const us = Float64Array.from(u0, (_, i) => Math.abs(Z[i] * H[i]) + Math.abs((1 - Z[i]) * cand0[i]) + 1e-30);
+          checkClose(u, u0, { rtol: 4 * rtol, scale: us }, `gruUpdate out ${what}`);
+          const gu = randArray(g, dtype, n1);
+          const [dx, dx0, dZ, dZ0, dH2, dH20] = [outLike(dtype, n1), outLike(dtype, n1), outLike(dtype, n1), outLike(dtype, n1), outLike(dtype, n1), outLike(dtype, n1)];
+          k.gruUpdateBackward(cand0, Z, H, gu, rows, h, dx, dZ, dH2);
+          refKernels.gruUpdateBackward(cand0, Z, H, gu, rows, h, dx0, dZ0, dH20);
+          const dxs = Float64Array.from(dx0, (_, i) => Math.abs(gu[i] * (1 - Z[i])) + 1e-30);
+          checkClose(dx, dx0, { rtol: 4 * rtol, scale: dxs }, `gruUpdateBackward dxh ${what}`);
+          const zs = Float64Array.from(dZ0, (_, i) => Math.abs(gu[i]) * (Math.abs(H[i]) + Math.abs(cand0[i])) + 1e-30);
+          checkClose(dZ, dZ0, { rtol: 4 * rtol, scale: zs }, `gruUpdateBackward dZ ${what}`);
+          checkClose(dH2, dH20, { rtol, atol: rtol * 1e-3 }, `gruUpdateBackward dH ${what}`);
+        }
+      }
+    });
+
     test('softmax and log-softmax along rows, forward and backward, with NaN and ±∞', () => {
       const sizes: [number, number][] = [[0, 5], [3, 0], [1, 1], [2, 3], [7, 17], [33, 1001], [40, 2003]];
       for (const dtype of FLOATS) {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  add, adaptiveAvgPool2d, avgPool2d, batchNorm, cat, layerNorm, lstmCell, conv2d, div, logicalAnd, logicalOr, maximum, maxPool2d, minimum, oneHot, pad,
+  add, adaptiveAvgPool2d, avgPool2d, batchNorm, cat, gruGates, gruUpdate, layerNorm, lstmCell, conv2d, div, logicalAnd, logicalOr, maximum, maxPool2d, minimum, oneHot, pad,
   pow, stack, sub, Tensor, where,
 } from '../src/index.js';
 import type { DType } from '../src/index.js';
@@ -197,6 +197,8 @@ export const opCases: Record<string, OpCase> = {
   layer_norm_weight_only_eps: ([x, w]) => layerNorm(x, [6], w, null, 0.1),
   lstm_cell: ([z, c]) => lstmCell(z, c),
   lstm_cell_wide: ([z, c]) => lstmCell(z, c),
+  gru_gates: ([a, rz, h]) => gruGates(a, rz, h),
+  gru_update: ([xh, m, z, h]) => gruUpdate(xh, m, z, h),
 };
 
 /** The function of a case, with a clear error when op-cases.ts lacks it. */

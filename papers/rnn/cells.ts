@@ -24,7 +24,7 @@
  * each step does one product H_{t−1} [W_hi | W_hf | ...] and cuts the result into the gates.
  */
 import { noGrad } from '../../src/autograd/mode.js';
-import { lstmCell } from '../../src/ops/rnn.js';
+import { gruGates, gruUpdate, lstmCell } from '../../src/ops/rnn.js';
 import { cat, stack } from '../../src/ops/shape.js';
 import { normal_, uniform_, zeros_ } from '../../src/nn/init.js';
 import { Module } from '../../src/nn/module.js';
@@ -225,13 +225,14 @@ export class GRUCell extends RecurrentCell {
     return [cat([this.W_hr, this.W_hz], 1), this.W_hh];
   }
 
+  /**
+   * The equations above as two fused ops around the product with W_hh (src/ops/rnn.ts: gruGates gives
+   * [Z | R ⊙ H_{t−1}], gruUpdate Z ⊙ H_{t−1} + (1 − Z) ⊙ tanh(X_t W_xh + b_h + (R ⊙ H_{t−1}) W_hh)).
+   */
   protected step(xt: Tensor, [H]: State, [W_hrz, W_hh]: Tensor[]): State {
     const h = this.hiddenSize;
-    const rz = H.matmul(W_hrz); // (B, 2h): [H W_hr | H W_hz]
-    const R = gate(xt, 0, h).add(gate(rz, 0, h)).sigmoid();
-    const Z = gate(xt, 1, h).add(gate(rz, 1, h)).sigmoid();
-    const H_tilde = gate(xt, 2, h).add(R.mul(H).matmul(W_hh)).tanh();
-    return [Z.mul(H).add(Z.neg().add(1).mul(H_tilde))]; // Z ⊙ H_{t−1} + (1 − Z) ⊙ H̃
+    const ZRH = gruGates(xt.narrow(1, 0, 2 * h), H.matmul(W_hrz), H); // (B, 2h): [Z | R ⊙ H]
+    return [gruUpdate(gate(xt, 2, h), ZRH.narrow(1, h, h).matmul(W_hh), ZRH.narrow(1, 0, h), H)];
   }
 }
 

@@ -178,6 +178,20 @@ export interface Kernels {
    */
   lstmCellBackward(acts: TypedArray, c: TypedArray, out: TypedArray, gout: TypedArray, rows: number, h: number, dz: TypedArray, dc: TypedArray): void;
   /**
+   * The two element-wise halves of a GRU step (Cho et al. 2014, the reset gate applied before the
+   * product with W_hh) over `rows` rows of width h. gruGates: a and rz (rows, 2h) are the input and hidden
+   * terms of [r | z], H (rows, h) the state; R = σ(a_r + rz_r), Z = σ(a_z + rz_z); out (rows, 2h) = [Z | R·H]
+   * and acts (rows, 2h) = [R | Z]. gruUpdate: xh, m (rows, h) the input and hidden terms of the candidate
+   * (m = (R·H) W_hh), Z and H (rows, h); C = tanh(xh + m), out = Z·H + (1 − Z)·C, and cand = C.
+   * The fast kernels compute in the arrays' precision with the unary kernels' sigmoid and tanh.
+   */
+  gruGates(a: TypedArray, rz: TypedArray, H: TypedArray, rows: number, h: number, out: TypedArray, acts: TypedArray): void;
+  /** gruGates' backward from acts, H and g = [dZ | d(R·H)]: da (rows, 2h) = [d(R·H)·H·R(1 − R) | dZ·Z(1 − Z)], dH = d(R·H)·R. */
+  gruGatesBackward(acts: TypedArray, H: TypedArray, g: TypedArray, rows: number, h: number, da: TypedArray, dH: TypedArray): void;
+  gruUpdate(xh: TypedArray, m: TypedArray, Z: TypedArray, H: TypedArray, rows: number, h: number, out: TypedArray, cand: TypedArray): void;
+  /** gruUpdate's backward from cand, Z, H and g = dout: dxh = g·(1 − Z)·(1 − C²) (also m's), dZ = g·(H − C), dH = g·Z. */
+  gruUpdateBackward(cand: TypedArray, Z: TypedArray, H: TypedArray, g: TypedArray, rows: number, h: number, dxh: TypedArray, dZ: TypedArray, dH: TypedArray): void;
+  /**
    * Softmax or log-softmax of each row of a contiguous (rows, n) float array, in double: with m the row's
    * max and s = Σ exp(x − m), softmax out = exp(x − m) / s; logSoftmax out = x − (m' + log s'), where m'
    * is m, or 0 when m is not finite, and s' = Σ exp(x − m') (as the composed ops give: NaN, ±∞ alike).

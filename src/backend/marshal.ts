@@ -28,6 +28,7 @@ export const C_KERNELS = [
   'bnStats', 'channelAffine', 'bnBackward',
   'indexSelect', 'indexAdd', 'gather', 'scatterAdd',
   'softmax', 'softmaxBackward', 'adam', 'layerNorm', 'layerNormBackward', 'lstmCell', 'lstmCellBackward',
+  'gruGates', 'gruGatesBackward', 'gruUpdate', 'gruUpdateBackward',
 ] as const;
 export type CKernel = (typeof C_KERNELS)[number];
 
@@ -307,6 +308,32 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
       ['dz', dz, rows * 4 * h, 'out'], ['dc', dc, rows * h, 'out'],
     ]);
     return call('lstmCellBackward', arrays, [rows, h], 2, rows * 4 * h);
+  },
+  /** arrays [a, rz, H, out, acts]; meta: [rows, h]. */
+  gruGates(a, rz, H, rows, h, out, acts) {
+    const [n1, n2] = [rows * h, rows * 2 * h];
+    const arrays = checkedArrays('gruGates', [['a', a, n2, 'in'], ['rz', rz, n2, 'in'], ['H', H, n1, 'in'], ['the output', out, n2, 'out'], ['acts', acts, n2, 'out']]);
+    return call('gruGates', arrays, [rows, h], 2, n2);
+  },
+  /** arrays [acts, H, g, da, dH]; meta: [rows, h]. */
+  gruGatesBackward(acts, H, g, rows, h, da, dH) {
+    const [n1, n2] = [rows * h, rows * 2 * h];
+    const arrays = checkedArrays('gruGatesBackward', [['acts', acts, n2, 'in'], ['H', H, n1, 'in'], ['the gradient', g, n2, 'in'], ['da', da, n2, 'out'], ['dH', dH, n1, 'out']]);
+    return call('gruGatesBackward', arrays, [rows, h], 2, n2);
+  },
+  /** arrays [xh, m, Z, H, out, cand]; meta: [rows, h]. */
+  gruUpdate(xh, m, Z, H, rows, h, out, cand) {
+    const n = rows * h;
+    const arrays = checkedArrays('gruUpdate', [['xh', xh, n, 'in'], ['m', m, n, 'in'], ['Z', Z, n, 'in'], ['H', H, n, 'in'], ['the output', out, n, 'out'], ['cand', cand, n, 'out']]);
+    return call('gruUpdate', arrays, [rows, h], 2, n);
+  },
+  /** arrays [cand, Z, H, g, dxh, dZ, dH]; meta: [rows, h]. */
+  gruUpdateBackward(cand, Z, H, g, rows, h, dxh, dZ, dH) {
+    const n = rows * h;
+    const arrays = checkedArrays('gruUpdateBackward', [
+      ['cand', cand, n, 'in'], ['Z', Z, n, 'in'], ['H', H, n, 'in'], ['the gradient', g, n, 'in'], ['dxh', dxh, n, 'out'], ['dZ', dZ, n, 'out'], ['dH', dH, n, 'out'],
+    ]);
+    return call('gruUpdateBackward', arrays, [rows, h], 2, n);
   },
   softmax(kind, x, rows, n, out) {
     need('softmax', 'the input', x, rows * n);

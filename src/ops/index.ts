@@ -35,7 +35,7 @@ export const ops = {
   // normalisation
   batchNorm: N.batchNorm, layerNorm: N.layerNorm,
   // recurrent cells
-  lstmCell: Rnn.lstmCell,
+  lstmCell: Rnn.lstmCell, gruGates: Rnn.gruGates, gruUpdate: Rnn.gruUpdate,
 } as const;
 
 export type OpName = keyof typeof ops;

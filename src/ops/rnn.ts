@@ -13,7 +13,11 @@
  *   t = tanh(C_t),  dC = ∂L/∂C_t + ∂L/∂H_t ⊙ O ⊙ (1 − t²)
  *   ∂L/∂z = [dC⊙G⊙I(1−I) | dC⊙C_{t−1}⊙F(1−F) | dC⊙I⊙(1−G²) | ∂L/∂H_t⊙t⊙O(1−O)],  ∂L/∂C_{t−1} = dC ⊙ F
  *
- * A backward that builds a graph (createGraph) uses the composed formula instead.
+ * A GRU step (Cho et al. 2014, the reset gate applied to H_{t−1} before the product with W_hh) has a
+ * matrix product in its middle, so it is two fused ops around it: gruGates (R, Z and R ⊙ H_{t−1}) and
+ * gruUpdate (H̃ = tanh(x_h + (R ⊙ H_{t−1}) W_hh) and H_t = Z ⊙ H_{t−1} + (1 − Z) ⊙ H̃).
+ *
+ * A backward that builds a graph (createGraph) uses the composed formulas instead.
  */
 import { isGradEnabled } from '../autograd/mode.js';
 import { K } from '../backend/registry.js';
@@ -77,5 +81,79 @@ function checkLstm(z: Tensor, c: Tensor): [number, number] {
     throw new RangeError(`lstmCell: expected a cell of shape (${B}, ${h}) for gates ${shapeStr(z.shape)}, got ${shapeStr(c.shape)}`);
   }
   if (c.dtype !== z.dtype) throw new TypeError(`lstmCell: gates are ${z.dtype} but the cell is ${c.dtype}`);
+  return [B, h];
+}
+
+/**
+ * The gates of a GRU step: a (B, 2h) the input terms [x_r | x_z] (X_t W_x + b), rz (B, 2h) the hidden terms
+ * H_{t−1} [W_hr | W_hz], H (B, h) = H_{t−1}. R = σ(a_r + rz_r), Z = σ(a_z + rz_z); returns [Z | R ⊙ H] (B, 2h).
+ */
+export function gruGates(a: Tensor, rz: Tensor, H: Tensor): Tensor {
+  const [B, h] = checkGru('gruGates', [['a', a, 2], ['rz', rz, 2]], H);
+  const [ac, rc, hc] = [a.contiguous(), rz.contiguous(), H.contiguous()];
+  const out = empty([B, 2 * h], H.dtype);
+  const acts = empty([B, 2 * h], H.dtype);
+  K.gruGates(contiguousData(ac), contiguousData(rc), contiguousData(hc), B, h, out.storage.data, acts.storage.data);
+  return record(out, 'gruGates', [a, rz, H], [ac, rc, hc], (g, [as, rs, hs]) => {
+    if (isGradEnabled() || g.dtype !== H.dtype) {
+      const R = as.narrow(1, 0, h).add(rs.narrow(1, 0, h)).sigmoid();
+      const Z = as.narrow(1, h, h).add(rs.narrow(1, h, h)).sigmoid();
+      const dRH = g.narrow(1, h, h);
+      const da = cat([dRH.mul(hs).mul(R.mul(R.neg().add(1))), g.narrow(1, 0, h).mul(Z.mul(Z.neg().add(1)))], 1);
+      return [da, da, dRH.mul(R)];
+    }
+    const da = empty([B, 2 * h], H.dtype);
+    const dH = empty([B, h], H.dtype);
+    K.gruGatesBackward(acts.storage.data, contiguousData(hs), contiguousData(g.contiguous()), B, h, da.storage.data, dH.storage.data);
+    return [da, da, dH];
+  }, { hidden: h });
+}
+
+/** gruGates composed: its definition. */
+export function gruGatesComposed(a: Tensor, rz: Tensor, H: Tensor): Tensor {
+  const [, h] = checkGru('gruGates', [['a', a, 2], ['rz', rz, 2]], H);
+  const s = a.add(rz);
+  return cat([s.narrow(1, h, h).sigmoid(), s.narrow(1, 0, h).sigmoid().mul(H)], 1);
+}
+
+/**
+ * The update of a GRU step: xh (B, h) the candidate's input term (X_t W_xh + b_h), m (B, h) its hidden term
+ * (R ⊙ H_{t−1}) W_hh, Z (B, h) the update gate, H (B, h) = H_{t−1}. Returns H_t = Z ⊙ H + (1 − Z) ⊙ tanh(xh + m).
+ */
+export function gruUpdate(xh: Tensor, m: Tensor, Z: Tensor, H: Tensor): Tensor {
+  const [B, h] = checkGru('gruUpdate', [['xh', xh, 1], ['m', m, 1], ['Z', Z, 1]], H);
+  const [xc, mc, zc, hc] = [xh.contiguous(), m.contiguous(), Z.contiguous(), H.contiguous()];
+  const out = empty([B, h], H.dtype);
+  const cand = empty([B, h], H.dtype);
+  K.gruUpdate(contiguousData(xc), contiguousData(mc), contiguousData(zc), contiguousData(hc), B, h, out.storage.data, cand.storage.data);
+  return record(out, 'gruUpdate', [xh, m, Z, H], [xc, mc, zc, hc], (g, [xs, ms, zs, hs]) => {
+    if (isGradEnabled() || g.dtype !== H.dtype) {
+      const C = xs.add(ms).tanh();
+      const dx = g.mul(zs.neg().add(1)).mul(C.mul(C).neg().add(1));
+      return [dx, dx, g.mul(hs.sub(C)), g.mul(zs)];
+    }
+    const [dx, dZ, dH] = [empty([B, h], H.dtype), empty([B, h], H.dtype), empty([B, h], H.dtype)];
+    K.gruUpdateBackward(cand.storage.data, contiguousData(zs), contiguousData(hs), contiguousData(g.contiguous()), B, h, dx.storage.data, dZ.storage.data, dH.storage.data);
+    return [dx, dx, dZ, dH];
+  });
+}
+
+/** gruUpdate composed: its definition. */
+export function gruUpdateComposed(xh: Tensor, m: Tensor, Z: Tensor, H: Tensor): Tensor {
+  checkGru('gruUpdate', [['xh', xh, 1], ['m', m, 1], ['Z', Z, 1]], H);
+  return Z.mul(H).add(Z.neg().add(1).mul(xh.add(m).tanh()));
+}
+
+/** [B, h] after checking H (B, h) and each named operand (B, k·h), all of H's dtype. */
+function checkGru(op: string, operands: readonly [string, Tensor, number][], H: Tensor): [number, number] {
+  requireFloating(H, op);
+  if (H.ndim !== 2) throw new RangeError(`${op}: expected a state H of shape (B, h), got ${shapeStr(H.shape)}`);
+  const [B, h] = H.shape;
+  for (const [name, t, k] of operands) {
+    if (t.ndim !== 2 || t.shape[0] !== B || t.shape[1] !== k * h) {
+      throw new RangeError(`${op}: expected ${name} of shape (${B}, ${k * h}) for H ${shapeStr(H.shape)}, got ${shapeStr(t.shape)}`);
+    }
+    if (t.dtype !== H.dtype) throw new TypeError(`${op}: H is ${H.dtype} but ${name} is ${t.dtype}`);
+  }
   return [B, h];
 }

@@ -231,6 +231,31 @@ int pfs_call(const double *meta, void *const *arr, int nthreads) {
       if ((t = float_type(dt, 6)) < 0) return PFS_UNSUPPORTED;
       return pfs_lstm_cell_backward((pfs_dtype)t, arr[0], arr[1], arr[2], arr[3], M(0), M(1), arr[4], arr[5], nthreads);
     }
+    /* gru, arrays [a, rz, H, out, acts]: meta + 6 = [rows, h] */
+    case PFS_CALL_GRU_GATES: {
+      const double *m = meta + 6;
+      if ((t = float_type(dt, 5)) < 0) return PFS_UNSUPPORTED;
+      return pfs_gru_gates((pfs_dtype)t, arr[0], arr[1], arr[2], M(0), M(1), arr[3], arr[4], nthreads);
+    }
+    /* arrays [acts, H, g, da, dH]: meta + 6 = [rows, h] */
+    case PFS_CALL_GRU_GATES_BACKWARD: {
+      const double *m = meta + 6;
+      if ((t = float_type(dt, 5)) < 0) return PFS_UNSUPPORTED;
+      return pfs_gru_gates_backward((pfs_dtype)t, arr[0], arr[1], arr[2], M(0), M(1), arr[3], arr[4], nthreads);
+    }
+    /* arrays [xh, m, Z, H, out, cand]: meta + 7 = [rows, h] */
+    case PFS_CALL_GRU_UPDATE: {
+      const double *m = meta + 7;
+      if ((t = float_type(dt, 6)) < 0) return PFS_UNSUPPORTED;
+      return pfs_gru_update((pfs_dtype)t, arr[0], arr[1], arr[2], arr[3], M(0), M(1), arr[4], arr[5], nthreads);
+    }
+    /* arrays [cand, Z, H, g, dxh, dZ, dH]: meta + 8 = [rows, h] */
+    case PFS_CALL_GRU_UPDATE_BACKWARD: {
+      const double *m = meta + 8;
+      if ((t = float_type(dt, 7)) < 0) return PFS_UNSUPPORTED;
+      return pfs_gru_update_backward((pfs_dtype)t, arr[0], arr[1], arr[2], arr[3], M(0), M(1), arr[4], arr[5], arr[6],
+                                     nthreads);
+    }
     default: return PFS_UNSUPPORTED;
   }
 }

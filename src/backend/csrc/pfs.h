@@ -204,6 +204,20 @@ int pfs_lstm_cell(pfs_dtype t, const void *z, const void *c, int64_t rows, int64
 int pfs_lstm_cell_backward(pfs_dtype t, const void *acts, const void *c, const void *out, const void *gout, int64_t rows,
                            int64_t h, void *dz, void *dc, int nthreads);
 
+/*
+ * A GRU step's two element-wise halves over rows × h, in the arrays' precision (see gruGates, gruUpdate
+ * and their backward passes in src/backend/kernels.ts): gru_gates writes out = [Z | R·H] and acts = [R | Z]
+ * from a, rz (rows, 2h) and H; gru_update writes out = Z·H + (1 − Z)·tanh(xh + m) and cand = tanh(xh + m).
+ */
+int pfs_gru_gates(pfs_dtype t, const void *a, const void *rz, const void *H, int64_t rows, int64_t h, void *out, void *acts,
+                  int nthreads);
+int pfs_gru_gates_backward(pfs_dtype t, const void *acts, const void *H, const void *g, int64_t rows, int64_t h, void *da,
+                           void *dH, int nthreads);
+int pfs_gru_update(pfs_dtype t, const void *xh, const void *m, const void *Z, const void *H, int64_t rows, int64_t h,
+                   void *out, void *cand, int nthreads);
+int pfs_gru_update_backward(pfs_dtype t, const void *cand, const void *Z, const void *H, const void *g, int64_t rows,
+                            int64_t h, void *dxh, void *dZ, void *dH, int nthreads);
+
 /* ---------------------------------------------------------------- optimisers ----------------------- */
 
 /*
@@ -237,7 +251,8 @@ typedef enum {
   PFS_CALL_BN_STATS, PFS_CALL_CHANNEL_AFFINE, PFS_CALL_BN_BACKWARD,
   PFS_CALL_INDEX_SELECT, PFS_CALL_INDEX_ADD, PFS_CALL_GATHER, PFS_CALL_SCATTER_ADD,
   PFS_CALL_SOFTMAX, PFS_CALL_SOFTMAX_BACKWARD, PFS_CALL_ADAM, PFS_CALL_LAYER_NORM, PFS_CALL_LAYER_NORM_BACKWARD,
-  PFS_CALL_LSTM_CELL, PFS_CALL_LSTM_CELL_BACKWARD
+  PFS_CALL_LSTM_CELL, PFS_CALL_LSTM_CELL_BACKWARD,
+  PFS_CALL_GRU_GATES, PFS_CALL_GRU_GATES_BACKWARD, PFS_CALL_GRU_UPDATE, PFS_CALL_GRU_UPDATE_BACKWARD
 } pfs_kernel;
 
 #define PFS_EBADINDEX (-2)

@@ -71,3 +71,58 @@ static void FN(lstm_task)(void *p, int t, int nt) {
     else FN(lstm_row)(k, r);
   }
 }
+
+/* The GRU step's halves: kind GRU_GATES, GRU_GATES_BACKWARD, GRU_UPDATE or GRU_UPDATE_BACKWARD; the
+ * arrays in the order of their pfs_gru_* function. */
+typedef struct {
+  int kind;
+  int64_t rows, h;
+  const T *in[4];
+  T *out[3];
+} FN(gru_ctx);
+
+static void FN(gru_row)(const FN(gru_ctx) *k, int64_t r) {
+  const int64_t h = k->h, r1 = r * h, r2 = r * 2 * h;
+  const V one = (V){0} + 1;
+  for (int64_t j = 0; j < h; j += W) {
+    const int64_t n = h - j < W ? h - j : W;
+    switch (k->kind) {
+      case GRU_GATES: { /* a, rz, H → out [Z | R·H], acts [R | Z] */
+        const V R = VSIGMOID(FN(lstm_ld)(k->in[0] + r2 + j, n) + FN(lstm_ld)(k->in[1] + r2 + j, n));
+        const V Z = VSIGMOID(FN(lstm_ld)(k->in[0] + r2 + h + j, n) + FN(lstm_ld)(k->in[1] + r2 + h + j, n));
+        FN(lstm_st)(k->out[0] + r2 + j, Z, n);
+        FN(lstm_st)(k->out[0] + r2 + h + j, R * FN(lstm_ld)(k->in[2] + r1 + j, n), n);
+        FN(lstm_st)(k->out[1] + r2 + j, R, n);
+        FN(lstm_st)(k->out[1] + r2 + h + j, Z, n);
+        break;
+      }
+      case GRU_GATES_BACKWARD: { /* acts, H, g → da, dH */
+        const V R = FN(lstm_ld)(k->in[0] + r2 + j, n), Z = FN(lstm_ld)(k->in[0] + r2 + h + j, n);
+        const V dZ = FN(lstm_ld)(k->in[2] + r2 + j, n), dRH = FN(lstm_ld)(k->in[2] + r2 + h + j, n);
+        FN(lstm_st)(k->out[0] + r2 + j, dRH * FN(lstm_ld)(k->in[1] + r1 + j, n) * R * (one - R), n);
+        FN(lstm_st)(k->out[0] + r2 + h + j, dZ * Z * (one - Z), n);
+        FN(lstm_st)(k->out[1] + r1 + j, dRH * R, n);
+        break;
+      }
+      case GRU_UPDATE: { /* xh, m, Z, H → out, cand */
+        const V C = VTANH(FN(lstm_ld)(k->in[0] + r1 + j, n) + FN(lstm_ld)(k->in[1] + r1 + j, n));
+        const V Z = FN(lstm_ld)(k->in[2] + r1 + j, n);
+        FN(lstm_st)(k->out[0] + r1 + j, Z * FN(lstm_ld)(k->in[3] + r1 + j, n) + (one - Z) * C, n);
+        FN(lstm_st)(k->out[1] + r1 + j, C, n);
+        break;
+      }
+      default: { /* GRU_UPDATE_BACKWARD: cand, Z, H, g → dxh, dZ, dH */
+        const V C = FN(lstm_ld)(k->in[0] + r1 + j, n), Z = FN(lstm_ld)(k->in[1] + r1 + j, n);
+        const V g = FN(lstm_ld)(k->in[3] + r1 + j, n);
+        FN(lstm_st)(k->out[0] + r1 + j, g * (one - Z) * (one - C * C), n);
+        FN(lstm_st)(k->out[1] + r1 + j, g * (FN(lstm_ld)(k->in[2] + r1 + j, n) - C), n);
+        FN(lstm_st)(k->out[2] + r1 + j, g * Z, n);
+      }
+    }
+  }
+}
+
+static void FN(gru_task)(void *p, int t, int nt) {
+  const FN(gru_ctx) *k = p;
+  for (int64_t r = k->rows * t / nt; r < k->rows * (t + 1) / nt; r++) FN(gru_row)(k, r);
+}

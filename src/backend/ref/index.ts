@@ -515,6 +515,49 @@ function lstmCellBackward(acts: TypedArray, c: TypedArray, out: TypedArray, gout
   }
 }
 
+function gruGates(a: TypedArray, rz: TypedArray, H: TypedArray, rows: number, h: number, out: TypedArray, acts: TypedArray): void {
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < h; j++) {
+      const [i2, ih] = [r * 2 * h + j, r * h + j];
+      const R = sigm(a[i2] + rz[i2]);
+      const Z = sigm(a[i2 + h] + rz[i2 + h]);
+      out[i2] = Z;
+      out[i2 + h] = R * H[ih];
+      acts[i2] = R;
+      acts[i2 + h] = Z;
+    }
+  }
+}
+
+function gruGatesBackward(acts: TypedArray, H: TypedArray, g: TypedArray, rows: number, h: number, da: TypedArray, dH: TypedArray): void {
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < h; j++) {
+      const [i2, ih] = [r * 2 * h + j, r * h + j];
+      const [R, Z, dZ, dRH] = [acts[i2], acts[i2 + h], g[i2], g[i2 + h]];
+      da[i2] = dRH * H[ih] * R * (1 - R);
+      da[i2 + h] = dZ * Z * (1 - Z);
+      dH[ih] = dRH * R;
+    }
+  }
+}
+
+function gruUpdate(xh: TypedArray, m: TypedArray, Z: TypedArray, H: TypedArray, rows: number, h: number, out: TypedArray, cand: TypedArray): void {
+  for (let i = 0; i < rows * h; i++) {
+    const C = Math.tanh(xh[i] + m[i]);
+    out[i] = Z[i] * H[i] + (1 - Z[i]) * C;
+    cand[i] = C;
+  }
+}
+
+function gruUpdateBackward(cand: TypedArray, Z: TypedArray, H: TypedArray, g: TypedArray, rows: number, h: number, dxh: TypedArray, dZ: TypedArray, dH: TypedArray): void {
+  for (let i = 0; i < rows * h; i++) {
+    const C = cand[i];
+    dxh[i] = g[i] * (1 - Z[i]) * (1 - C * C);
+    dZ[i] = g[i] * (H[i] - C);
+    dH[i] = g[i] * Z[i];
+  }
+}
+
 // ---------------------------------------------------------------- softmax along rows
 // Each row of a contiguous (rows, n) array, in double (JS numbers).
 
@@ -587,6 +630,10 @@ export const refKernels: Kernels = {
   layerNormBackward,
   lstmCell,
   lstmCellBackward,
+  gruGates,
+  gruGatesBackward,
+  gruUpdate,
+  gruUpdateBackward,
   softmax,
   softmaxBackward,
   adam,

@@ -174,6 +174,31 @@ export const EMITTERS: Record<string, Emit> = {
     b.node('Mul', [O, tc], H);
     b.node('Concat', [H, C], o.output, { axis: 1 });
   },
+  // the GRU step's halves: [σ(a_z + rz_z) | σ(a_r + rz_r)·H], and Z·H + (1 − Z)·tanh(xh + m)
+  gruGates: (b, o) => {
+    const h = o.attrs.hidden as number;
+    const [a, rz, H] = o.inputs;
+    const [s, r, z, R, Z, RH] = [b.temp(), b.temp(), b.temp(), b.temp(), b.temp(), b.temp()];
+    b.node('Add', [a, rz], s);
+    b.node('Slice', [s, b.int64([0]), b.int64([h]), b.int64([1])], r);
+    b.node('Slice', [s, b.int64([h]), b.int64([2 * h]), b.int64([1])], z);
+    b.node('Sigmoid', [r], R);
+    b.node('Sigmoid', [z], Z);
+    b.node('Mul', [R, H], RH);
+    b.node('Concat', [Z, RH], o.output, { axis: 1 });
+  },
+  gruUpdate: (b, o) => {
+    const [xh, m, Z, H] = o.inputs;
+    const [s, C, zh, oneMinus, rest] = [b.temp(), b.temp(), b.temp(), b.temp(), b.temp()];
+    const one = b.temp();
+    b.tensor(one, Tensor.scalar(1, o.out.dtype));
+    b.node('Add', [xh, m], s);
+    b.node('Tanh', [s], C);
+    b.node('Mul', [Z, H], zh);
+    b.node('Sub', [one, Z], oneMinus);
+    b.node('Mul', [oneMinus, C], rest);
+    b.node('Add', [zh, rest], o.output);
+  },
   // opset 17's LayerNormalization needs a scale: ones when the op had no weight
   layerNorm: (b, o) => {
     const a = o.attrs as { normalizedShape: number[]; eps: number; weight: boolean; bias: boolean };
