@@ -43,7 +43,8 @@ export type Request =
   | { op: 'download'; page: 'lenet' | 'lm' }
   | { op: 'load-checkpoint'; bytes: Uint8Array; name: string }
   | { op: 'translate'; sentence: string; beam: number }
-  | { op: 'bench-lenet'; batch: number; steps: number; warmup: number };
+  | { op: 'bench-lenet'; batch: number; steps: number; warmup: number }
+  | { op: 'bench-lstm'; steps: number; warmup: number };
 
 export interface LeNetStep {
   kind: 'lenet-step';

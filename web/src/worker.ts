@@ -20,6 +20,7 @@ import { TRANSLATION_MODELS } from '../../papers/translation/models.js';
 import { translateSentence } from '../../papers/translation/translate.js';
 import { translatorFromContents, type Translator } from '../../papers/translation/translator.js';
 import type { BackendInfo, LeNetSettings, LMSettings, Progress, Request, Response, TranslationResult } from './protocol.js';
+import { LSTM_SIZES, lstmStep } from '../../bench/lstm-step.js';
 import plainUrl from '../../src/backend/wasm/pfs.wasm?url';
 import relaxedUrl from '../../src/backend/wasm/pfs-relaxed.wasm?url';
 import threadsUrl from '../../src/backend/wasm/pfs-threads.wasm?url';
@@ -343,6 +344,18 @@ function benchLeNet(batch: number, steps: number, warmup: number) {
   return { times, backend: backend?.describe ?? backendInfo().name };
 }
 
+/** bench/workloads.ts's `lstm` workload (bench/lstm-step.ts: d2l's LSTM from scratch, one step of 35 × batch 32), as `pfs bench browser-lstm` times it. */
+function benchLSTM(steps: number, warmup: number) {
+  const step = lstmStep(LSTM_SIZES);
+  const times: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    step();
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  return { times, backend: backend?.describe ?? backendInfo().name };
+}
+
 // ---------------------------------------------------------------- dispatch
 
 async function handle(req: Request): Promise<unknown> {
@@ -358,6 +371,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'load-checkpoint': return loadCheckpoint(req.bytes, req.name);
     case 'translate': return translate(req.sentence, req.beam);
     case 'bench-lenet': return benchLeNet(req.batch, req.steps, req.warmup);
+    case 'bench-lstm': return benchLSTM(req.steps, req.warmup);
     case 'stop': stopRequested = true; return null;
   }
 }
