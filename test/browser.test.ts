@@ -156,6 +156,7 @@ describe('the browser app in Chromium', { skip }, () => {
   });
 
   test('a drawn image gets a class', async () => {
+    await page.locator('#draw').scrollIntoViewIfNeeded(); // the whole canvas in the viewport: the mouse works in its coordinates
     const box = (await page.locator('#draw').boundingBox())!;
     await page.mouse.move(box.x + 70, box.y + 60);
     await page.mouse.down();
