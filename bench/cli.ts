@@ -31,8 +31,10 @@ Options:
                   images_per_s, peak_rss_mb, load_avg
   --list          the workloads and the backends available, then exit
 
-Browser workloads (browser-lenet; alone, not with the others): --threads N, --runs N, --warmup N, --json, and
-  --js-flags "..." (V8 flags for Chromium). Needs Chromium (PFS_CHROMIUM or /usr/bin/chromium) and playwright-core.
+Browser workloads (browser-lenet, browser-lstm; alone, not with the others): --threads N, --runs N, --warmup N, --json,
+  --no-peers (leave out TensorFlow.js's cpu and wasm backends, run in the same Chromium when bench/ has them: cd bench &&
+  npm install), and --js-flags "..." (V8 flags for Chromium). Needs Chromium (PFS_CHROMIUM or /usr/bin/chromium) and
+  playwright-core.
 `;
 
 export interface BenchResult {
@@ -103,7 +105,7 @@ export function bench(argv: readonly string[], out: NodeJS.WritableStream = proc
     if (json) out.write(JSON.stringify({ workloads: WORKLOADS.map((w) => w.name), backends: availableBackends(), native: nativeStatus().reason }) + '\n');
     else {
       for (const w of WORKLOADS) out.write(`${w.name.padEnd(NAME_WIDTH)} ${w.description}\n`);
-      for (const w of BROWSER_WORKLOADS) out.write(`${w.padEnd(NAME_WIDTH)} the lenet step in headless Chromium (the app's worker, wasm) beside Node's wasm backend; run alone (bench/browser.ts)\n`);
+      for (const w of BROWSER_WORKLOADS) out.write(`${w.padEnd(NAME_WIDTH)} the ${w.slice(8)} step in headless Chromium (the app's worker, wasm), TF.js cpu and wasm there, and Node's wasm backend; run alone (bench/browser.ts)\n`);
       out.write(`backends: ${availableBackends().join(', ')} (native: ${nativeStatus().reason})\n`);
     }
     return 0;

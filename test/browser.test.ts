@@ -3,7 +3,8 @@
  * skipped, saying why, when there is none): served by `pfs serve`'s handler on an ephemeral port,
  * the page is cross-origin isolated and trains on the threaded wasm backend; LeNet trains a few dozen
  * steps on a small subset (its losses those of the same run in Node, and falling); a drawing gets a
- * class; a char model trains and samples; a checkpoint goes page → file → `pfs eval` / `pfs sample`
+ * class; a char model trains and samples; a translation
+ * checkpoint of `pfs train` translates with the same words and attention weights as in Node; a checkpoint goes page → file → `pfs eval` / `pfs sample`
  * with the same numbers, and a `pfs train` checkpoint loads into the page; the op fixture cases run
  * in a page on ref and on wasm and agree (test/page-conformance.ts). Screenshots of each page
  * go to out/browser/ (the README's copies are in docs/browser/).
@@ -22,6 +23,10 @@ import { ISOLATION_HEADERS, startServer } from '../cli/serve.js';
 import { loadFashionMnist } from '../src/data/load.js';
 import { classifier, DataLoader, Generator, optim, TensorDataset } from '../src/node.js';
 import { lenet, xavierInit } from '../papers/lenet/model.js';
+import { TRANSLATION_PAPERS } from '../papers/index.js';
+import { translateSentence } from '../papers/translation/translate.js';
+import { encodeSafetensors } from '../src/io/safetensors.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import { needsData } from './data-available.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,7 +36,7 @@ const SHOTS = join(ROOT, 'out', 'browser');
 const chromium = findChromium();
 /** PFS_REQUIRE_CHROMIUM=1 (.ci/run sets it): no Chromium is a failure, not a skip. */
 const requireChromium = !['', '0', undefined].includes(process.env.PFS_REQUIRE_CHROMIUM);
-const skip = chromium.path === null ? (requireChromium ? false : chromium.why) : needsData(['fashion-mnist', 'timemachine']);
+const skip = chromium.path === null ? (requireChromium ? false : chromium.why) : needsData(['fashion-mnist', 'timemachine', 'fra-eng']);
 if (skip) console.log(`# browser tests skipped: ${skip}`);
 
 /** The small LeNet run the page and Node both make. */
@@ -151,6 +156,7 @@ describe('the browser app in Chromium', { skip }, () => {
   });
 
   test('a drawn image gets a class', async () => {
+    await page.locator('#draw').scrollIntoViewIfNeeded(); // the whole canvas in the viewport: the mouse works in its coordinates
     const box = (await page.locator('#draw').boundingBox())!;
     await page.mouse.move(box.x + 70, box.y + 60);
     await page.mouse.down();
@@ -213,6 +219,74 @@ describe('the browser app in Chromium', { skip }, () => {
     const r = pfs('sample', 'rnn', '--checkpoint', file, '--prefix', 'time traveller', '--length', '30');
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out.replace(/\n$/, ''), text, 'greedy sampling gives the same text in the page and in pfs sample');
+  });
+
+  test('a translation checkpoint of pfs train translates in the page, with its attention heatmap', async () => {
+    type Shown = { paper: string; tokens: string[]; unknown: string[]; attention: { title: string; rows: string[]; cols: string[]; values: number[][] }[] };
+    const shown = () => page.evaluate(() => (window as unknown as { pfsApp: { translation: Shown } }).pfsApp.translation);
+    const train = (paper: string, epochs: number) => {
+      const out = join(tmp, paper);
+      const r = spawnSync(process.execPath, [PFS, 'train', paper, '--preset', 'd2l', '--epochs', String(epochs), '--quiet', '--out', out], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return join(out, 'checkpoint.safetensors');
+    };
+    // bahdanau, a short d2l run: the page's translation and attention are Node's for the same checkpoint
+    const ckpt = train('bahdanau', 30);
+    await page.goto(`${url}?threads=2#translate`);
+    await page.waitForSelector('#backend[data-ready="1"]', { timeout: 60_000 });
+    await page.setInputFiles('#ckpt-file', ckpt);
+    await page.waitForSelector('#tr-model[data-paper="bahdanau"]');
+    assert.match(await page.textContent('#tr-model') ?? '', /^bahdanau from checkpoint\.safetensors \(preset d2l, 30 epochs\): 2 layers, hidden 32, \d+ English and \d+ French words/);
+    const sentence = "i'm home .";
+    await page.fill('#tr-sentence', sentence);
+    await page.click('#tr-translate');
+    await page.waitForSelector('#tr-heatmap[data-panels="1"] svg');
+    const r = await shown();
+    const t = await TRANSLATION_PAPERS.find((p) => p.name === 'bahdanau')!.load(ckpt);
+    const node = translateSentence(t, sentence, { attention: true });
+    assert.ok(r.tokens.length > 0, 'a translation with words');
+    assert.deepEqual(r.tokens, node.tokens, 'the page translates as pfs translate does');
+    assert.equal(await page.getAttribute('#tr-output', 'data-tokens'), node.tokens.join(' '));
+    const [panel] = r.attention;
+    assert.equal(panel.title, 'additive attention');
+    assert.deepEqual(panel.cols, ["i'm", 'home', '.', '<eos>']);
+    assert.deepEqual(panel.rows, [...node.tokens, '<eos>']);
+    panel.values.forEach((row, i) => {
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4, `row ${i} of the attention sums to 1: ${row}`);
+      row.forEach((v, j) => assert.ok(Math.abs(v - node.attention![0].values[i][j]) < 1e-4, `weight (${i}, ${j}): page ${v}, Node ${node.attention![0].values[i][j]}`));
+    });
+    assert.equal(await page.locator('#tr-heatmap svg rect[width="30"]').count(), panel.rows.length * panel.cols.length, 'one shaded cell per weight');
+    await page.screenshot({ path: join(SHOTS, 'translate.png'), fullPage: true });
+
+    // an unknown word is read as <unk> and said so; a sentence longer than the model reads is refused
+    await page.fill('#tr-sentence', 'i am zorblax .');
+    await page.click('#tr-translate');
+    await page.waitForFunction(() => document.getElementById('tr-note')?.textContent?.includes('zorblax'));
+    assert.match(await page.textContent('#tr-note') ?? '', /not in the model's English vocabulary, read as <unk>: zorblax/);
+    await page.fill('#tr-sentence', 'one two three four five six seven eight nine ten .');
+    await page.click('#tr-translate');
+    await page.waitForSelector('#tr-output.error');
+    assert.match(await page.textContent('#tr-output') ?? '', /has 11 words .*reads at most 9/);
+
+    // the transformer: one cross-attention panel per decoder block and head (2 × 4), the encoder's self-attention on request
+    await page.setInputFiles('#ckpt-file', train('transformer', 2));
+    await page.waitForSelector('#tr-model[data-paper="transformer"]');
+    await page.fill('#tr-sentence', 'go .');
+    await page.click('#tr-translate');
+    await page.waitForSelector('#tr-heatmap[data-panels="8"]');
+    const tr = await shown();
+    assert.equal(tr.paper, 'transformer');
+    assert.equal(tr.attention.length, 16, tr.attention.map((p) => p.title).join('; '));
+    assert.equal(tr.attention.filter((p) => /^decoder block [12] cross-attention, head [1-4]$/.test(p.title)).length, 8);
+    await page.check('#tr-self');
+    await page.waitForSelector('#tr-heatmap[data-panels="16"]');
+    await page.uncheck('#tr-self');
+
+    // a checkpoint of a translation paper without its vocabularies is refused, saying what is missing
+    const noVocab = encodeSafetensors({ 'model.x': Tensor.zeros([1]) }, { format: 'papers-from-scratch checkpoint v1', paper: 'seq2seq', epoch: '1', config: '{}' });
+    await page.setInputFiles('#ckpt-file', { name: 'novocab.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(noVocab) });
+    await page.waitForSelector('#ckpt-status.error');
+    assert.match(await page.textContent('#ckpt-status') ?? '', /novocab\.safetensors: it holds no translation model/);
   });
 
   test('the op fixture cases run in the page on the threaded wasm backend and match ref', async (t) => {

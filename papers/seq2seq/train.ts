@@ -4,8 +4,9 @@
  */
 import type { Preset, Schema } from '../paper.js';
 import type { EncoderDecoder } from '../translation/model.js';
+import { buildRnnTranslation } from '../translation/models.js';
 import { BASE_SCHEMA, BaseConfig, D2L_BASE, d2lTarget, FULL_BASE, TranslationPaper, translationPaper } from '../translation/train.js';
-import { Seq2Seq, Seq2SeqOptions } from './model.js';
+import { Seq2Seq, type Seq2SeqOptions } from './model.js';
 
 export type RNNTranslationConfig = BaseConfig & { embed: number };
 
@@ -26,7 +27,7 @@ export function rnnTranslationPaper(
   return translationPaper<RNNTranslationConfig>({
     name: o.name, title: o.title, cites: o.cites, status: o.status,
     schema: RNN_TRANSLATION_SCHEMA,
-    build: (c, src, tgt, generator) => new Model({ srcVocab: src, tgtVocab: tgt, embed: c.embed, hidden: c.hidden, layers: c.layers, dropout: c.dropout, generator }),
+    build: buildRnnTranslation(Model),
     presets: {
       d2l: {
         description: `d2l's setup (${o.section}): embed 32, hidden 32, 2 GRU layers, dropout 0.1; the first 600 pairs, 10 steps, batch 64, Adam lr 0.005, clip 1, ${o.epochs} epochs`,

@@ -4,7 +4,7 @@
  */
 import type { Schema } from '../paper.js';
 import { BASE_SCHEMA, BaseConfig, D2L_BASE, d2lTarget, FULL_BASE, translationPaper } from '../translation/train.js';
-import { Transformer } from './model.js';
+import { buildTransformer } from '../translation/models.js';
 
 export type TransformerConfig = BaseConfig & { ffn_hidden: number; heads: number };
 
@@ -20,10 +20,7 @@ export const transformerPaper = translationPaper<TransformerConfig>({
   cites: 'Vaswani et al. 2017',
   status: "d2l preset run for seeds 0–2: loss 0.031–0.033 ≤ 0.064; BLEU ≥ d2l's (1.000) on ≥ 3 of 4 sentences for seeds 0 and 1, not 2 (the twin: 2 seeds of 3, and 3 of 3 rerun with OpenBLAS); full preset, seed 0: held-out BLEU-4 0.081, within the twin's 0.076–0.083",
   schema,
-  build: (c, src, tgt, generator) => {
-    if (c.hidden % c.heads !== 0) throw new RangeError(`transformer: hidden ${c.hidden} must be a multiple of heads ${c.heads}`);
-    return new Transformer({ srcVocab: src, tgtVocab: tgt, hidden: c.hidden, ffnHidden: c.ffn_hidden, heads: c.heads, layers: c.layers, dropout: c.dropout, generator });
-  },
+  build: buildTransformer,
   presets: {
     d2l: {
       description: "d2l's setup (§10.7): d 32, FFN 64, 4 heads, 2 layers, dropout 0.1; the first 600 pairs, 10 steps, batch 64, Adam lr 0.005, clip 1, 200 epochs",

@@ -14,7 +14,6 @@
  */
 import { join } from 'node:path';
 import { loadFraEng } from '../../src/data/load.js';
-import { buildArrayNmt, preprocessNmt, Vocab } from '../../src/data/text.js';
 import { loadSafetensors, writeFileAtomic } from '../../src/io/atomic.js';
 import { sequenceCrossEntropy } from '../../src/nn/losses.js';
 import { Adam } from '../../src/optim/adam.js';
@@ -23,14 +22,18 @@ import { cat } from '../../src/ops/shape.js';
 import { Generator } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { bleuD2l, corpusBleu } from '../../src/train/bleu.js';
-import { CHECKPOINT_FILE, checkCheckpointPaper, checkpointIdentity, loadCheckpoint } from '../../src/train/checkpoint.js';
+import { CHECKPOINT_FILE } from '../../src/train/checkpoint.js';
 import type { EpochRecord, Training } from '../../src/train/loop.js';
 import { lineSvg } from '../../src/train/plot.js';
 import { CURVES_FILE, trainEpochs } from '../../src/train/runner.js';
 import type { Paper, Preset, RunContext, RunResult, Schema } from '../paper.js';
 import { NmtBatch, Pairs, TranslationData, translationData, trainLoader } from './data.js';
-import { greedyDecode, Specials } from './decode.js';
+import { greedyDecode } from './decode.js';
 import { EncoderDecoder, xavierInit } from './model.js';
+import { BuildModel, inEvalMode, sourceBatch, specials, Translator, translatorFromContents } from './translator.js';
+
+export { inEvalMode, sourceBatch, specials, tokenizeSentence, translatorFromContents } from './translator.js';
+export type { BuildModel, Translator } from './translator.js';
 
 /** What every translation preset sets. */
 export type BaseConfig = {
@@ -71,35 +74,6 @@ export const D2L_SENTENCES: readonly { name: string; eng: string; fra: string }[
   { name: 'bleu_home', eng: "i'm home .", fra: 'je suis chez moi .' },
 ];
 
-/** A trained model with what decoding needs. */
-export interface Translator {
-  model: EncoderDecoder;
-  srcVocab: Vocab;
-  tgtVocab: Vocab;
-  numSteps: number;
-}
-
-export function specials(tgtVocab: Vocab): Specials {
-  return { bos: tgtVocab.toIndex('<bos>'), eos: tgtVocab.toIndex('<eos>') };
-}
-
-/** Source sentences (token lists) as a batch: indices + <eos>, truncated or padded to numSteps, and valid lengths. */
-export function sourceBatch(t: Translator, sentences: readonly (readonly string[])[]): { X: Tensor; XValid: Tensor } {
-  const { array, validLen } = buildArrayNmt(sentences, t.srcVocab, t.numSteps);
-  return { X: array, XValid: validLen };
-}
-
-/** `fn` with the model in eval mode (no dropout), its mode restored afterwards. */
-export function inEvalMode<R>(model: EncoderDecoder, fn: () => R): R {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return fn();
-  } finally {
-    model.train(wasTraining);
-  }
-}
-
 /** Greedy translations of token lists, in batches of `batchSize`, in eval mode; token lists out. */
 export function translateAll(t: Translator, sentences: readonly (readonly string[])[], batchSize = 256): string[][] {
   const sp = specials(t.tgtVocab);
@@ -136,9 +110,6 @@ export interface TranslationRecord extends EpochRecord {
   /** Target positions (padding included) per second of training. */
   tokens_per_sec: number;
 }
-
-/** How a paper builds its model from its config and the vocabulary sizes. */
-export type BuildModel<C> = (config: C, srcVocab: number, tgtVocab: number, generator: Generator) => EncoderDecoder;
 
 /** One teacher-forced step (d2l's train_seq2seq body); returns the loss sum and the number of target tokens. */
 export function translationStep(model: EncoderDecoder, optimizer: Adam, [X, XValid, Y, YValid]: NmtBatch, bos: number, clip: number): { loss: Tensor; tokens: number } {
@@ -238,30 +209,10 @@ function curves(name: string, h: TranslationRecord[]): string {
   );
 }
 
-/** Rebuild the model a checkpoint was saved from and load its weights. */
+/** Rebuild the model a checkpoint was saved from and load its weights (translator.ts, from the file's contents). */
 export async function loadTranslator<C extends BaseConfig>(path: string, paper: string, build: BuildModel<C>, schema: Schema<C>): Promise<Translator & { config: C }> {
-  const { metadata } = await loadSafetensors(path);
-  const bad = (why: string) => new Error(`checkpoint ${path}: ${why}`);
-  checkCheckpointPaper(metadata, path, paper);
-  const { config } = checkpointIdentity(metadata, path);
-  const m = (config as { model?: { srcVocab?: unknown; tgtVocab?: unknown } } | null)?.model;
-  const isVocab = (v: unknown): v is string[] => Array.isArray(v) && v.length > 4 && v.every((x) => typeof x === 'string');
-  if (!m || !isVocab(m.srcVocab) || !isVocab(m.tgtVocab)) throw bad('it holds no translation model (expected config.model = { srcVocab, tgtVocab })');
-  for (const k of Object.keys(schema)) {
-    if (typeof config[k] !== 'number') throw bad(`its config has no number ${k}`);
-  }
-  const c = config as unknown as C;
-  const srcVocab = Vocab.fromTokens(m.srcVocab);
-  const tgtVocab = Vocab.fromTokens(m.tgtVocab);
-  const model = build(c, srcVocab.length, tgtVocab.length, new Generator(0));
-  await loadCheckpoint(path, { model });
-  model.eval();
-  return { model, srcVocab, tgtVocab, numSteps: c.num_steps, config: c };
-}
-
-/** A sentence as the corpus is tokenised: d2l's preprocess_nmt (lower case, a space before , . ! ?), then words. */
-export function tokenizeSentence(sentence: string): string[] {
-  return preprocessNmt(sentence).split(' ').filter((w) => w !== '');
+  const { tensors, metadata } = await loadSafetensors(path);
+  return translatorFromContents(tensors, metadata, path, paper, build, Object.keys(schema));
 }
 
 // ---------- the papers ----------

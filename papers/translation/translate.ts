@@ -9,7 +9,7 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 import type { HeatmapPanel } from '../../src/train/plot.js';
 import { attentionFor, beamSearch, greedyDecode } from './decode.js';
 import type { Pairs } from './data.js';
-import { inEvalMode, sourceBatch, specials, tokenizeSentence, Translator } from './train.js';
+import { inEvalMode, sourceBatch, specials, tokenizeSentence, Translator } from './translator.js';
 
 export interface Translation {
   source: string;

@@ -70,3 +70,29 @@ export function encodeCheckpoint(parts: CheckpointParts, state: CheckpointState)
 export function checkpointPart(tensors: Record<string, Tensor>, prefix: string): Record<string, Tensor> {
   return Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
 }
+
+/** What a checkpoint's metadata says of the run that wrote it (paper, preset, seed: absent in older checkpoints). */
+export function checkpointIdentity(metadata: Record<string, string>, path: string): Partial<RunIdentity> & { config: Record<string, unknown> } {
+  const bad = (why: string) => new Error(`checkpoint ${path}: ${why}`);
+  if (metadata.format === undefined || !metadata.format.startsWith('papers-from-scratch checkpoint')) {
+    throw bad('it is a safetensors file but not a papers-from-scratch checkpoint (its metadata has no checkpoint format)');
+  }
+  const seed = metadata.seed === undefined ? undefined : Number(metadata.seed);
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw bad(`bad seed ${JSON.stringify(metadata.seed)}`);
+  return { paper: metadata.paper, preset: metadata.preset, seed, config: parseCheckpointJson(metadata.config ?? '{}', 'config', bad) as Record<string, unknown> };
+}
+
+/** Refuse a checkpoint that another paper wrote: "…: this checkpoint is from lenet, not resnet". */
+export function checkCheckpointPaper(metadata: Record<string, string>, path: string, paper: string): void {
+  const saved = checkpointIdentity(metadata, path).paper;
+  if (saved !== undefined && saved !== paper) throw new Error(`checkpoint ${path}: this checkpoint is from ${saved}, not ${paper}`);
+}
+
+/** A JSON field of a checkpoint's metadata, or the error `bad` makes. */
+export function parseCheckpointJson(s: string, what: string, bad: (w: string) => Error): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    throw bad(`its ${what} metadata is not valid JSON`);
+  }
+}

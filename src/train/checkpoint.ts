@@ -8,9 +8,10 @@
 import { loadSafetensors, saveSafetensors } from '../io/atomic.js';
 import type { Module } from '../nn/module.js';
 import type { Generator } from '../tensor/rng.js';
-import { checkpointContents, checkpointPart, type CheckpointState, type RunIdentity, type Stateful } from './checkpoint-format.js';
+import { checkpointContents, checkpointPart, parseCheckpointJson as parseJson, type CheckpointState, type Stateful } from './checkpoint-format.js';
 
 export type { CheckpointState, RunIdentity, Stateful } from './checkpoint-format.js';
+export { checkCheckpointPaper, checkpointIdentity } from './checkpoint-format.js';
 
 /** The file name of a run's checkpoint in its folder. */
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -55,29 +56,4 @@ export async function loadCheckpoint(
     history: parseJson(metadata.history ?? '[]', 'history', bad) as Record<string, number>[],
     config: parseJson(metadata.config ?? '{}', 'config', bad) as Record<string, unknown>,
   };
-}
-
-/** What a checkpoint's metadata says of the run that wrote it (paper, preset, seed: absent in older checkpoints). */
-export function checkpointIdentity(metadata: Record<string, string>, path: string): Partial<RunIdentity> & { config: Record<string, unknown> } {
-  const bad = (why: string) => new Error(`checkpoint ${path}: ${why}`);
-  if (metadata.format === undefined || !metadata.format.startsWith('papers-from-scratch checkpoint')) {
-    throw bad('it is a safetensors file but not a papers-from-scratch checkpoint (its metadata has no checkpoint format)');
-  }
-  const seed = metadata.seed === undefined ? undefined : Number(metadata.seed);
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw bad(`bad seed ${JSON.stringify(metadata.seed)}`);
-  return { paper: metadata.paper, preset: metadata.preset, seed, config: parseJson(metadata.config ?? '{}', 'config', bad) as Record<string, unknown> };
-}
-
-/** Refuse a checkpoint that another paper wrote: "…: this checkpoint is from lenet, not resnet". */
-export function checkCheckpointPaper(metadata: Record<string, string>, path: string, paper: string): void {
-  const saved = checkpointIdentity(metadata, path).paper;
-  if (saved !== undefined && saved !== paper) throw new Error(`checkpoint ${path}: this checkpoint is from ${saved}, not ${paper}`);
-}
-
-function parseJson(s: string, what: string, bad: (w: string) => Error): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    throw bad(`its ${what} metadata is not valid JSON`);
-  }
 }

@@ -2,7 +2,8 @@
  * The page: tabs, controls, charts and canvases. All computing happens in the worker (worker.ts);
  * this file only sends requests and draws what comes back.
  */
-import type { BackendInfo, LeNetSettings, LMSettings, Progress, Request, Response } from './protocol.js';
+import { heatmapSvg } from '../../src/train/plot.js';
+import type { BackendInfo, LeNetSettings, LMSettings, Progress, Request, Response, TranslationResult } from './protocol.js';
 
 // ---------------------------------------------------------------- the worker
 
@@ -42,6 +43,8 @@ const appState = {
   lenetLosses: [] as number[],
   lmLosses: [] as number[],
   busy: false,
+  /** The last translation the page showed. */
+  translation: null as TranslationResult | null,
   /** A request to the worker (bench/browser.ts times the LeNet step through it). */
   call: (req: Request) => call<unknown>(req),
 };
@@ -332,6 +335,37 @@ async function drawOptim() {
   $('opt-table').dataset.start = optStart.map((v) => v.toFixed(3)).join(',');
 }
 
+// ---------------------------------------------------------------- translation page
+
+async function translate() {
+  const sentence = $<HTMLInputElement>('tr-sentence').value;
+  const out = $('tr-output');
+  try {
+    const r = await call<TranslationResult>({ op: 'translate', sentence, beam: num('tr-beam') });
+    appState.translation = r;
+    out.textContent = r.tokens.length ? r.tokens.join(' ') : '(the model ends the sentence at once: no words)';
+    out.classList.remove('error');
+    out.dataset.tokens = r.tokens.join(' ');
+    setStatus('tr-note', r.unknown.length ? `not in the model's English vocabulary, read as <unk>: ${r.unknown.join(', ')}` : `read as: ${r.words.join(' ')} <eos>`, r.unknown.length > 0);
+    const shown = $<HTMLInputElement>('tr-self').checked ? r.attention : r.attention.filter((p) => !p.title.includes('self-attention'));
+    const map = $('tr-heatmap');
+    if (shown.length === 0) {
+      map.textContent = `${r.paper} has no attention weights to show (bahdanau and transformer have)`;
+      map.dataset.panels = '0';
+    } else {
+      map.innerHTML = heatmapSvg(shown, { perRow: 4, cell: 30 });
+      map.dataset.panels = String(shown.length);
+    }
+  } catch (e) {
+    out.textContent = (e as Error).message;
+    out.classList.add('error');
+    delete out.dataset.tokens;
+  }
+}
+$('tr-translate').onclick = () => void translate();
+$('tr-sentence').addEventListener('keydown', (e) => { if (e.key === 'Enter') void translate(); });
+$('tr-self').addEventListener('change', () => { if (appState.translation) void translate(); });
+
 // ---------------------------------------------------------------- checkpoints
 
 async function downloadWeights(page: 'lenet' | 'lm', file: string, statusId: string) {
@@ -356,6 +390,12 @@ async function loadCheckpointFile(f: File) {
     $('ckpt-status').dataset.paper = r.paper;
     location.hash = r.page;
     if (r.page === 'lenet') await showGrid();
+    if (r.page === 'translate') {
+      const m = r as unknown as { numSteps: number; srcWords: number; tgtWords: number; hidden: number; layers: number };
+      setStatus('tr-model', `${r.paper} from ${f.name} (preset ${r.preset ?? '?'}, ${r.epochs} epochs): ${m.layers} layers, hidden ${m.hidden}, ${m.srcWords} English and ${m.tgtWords} French words, at most ${m.numSteps - 1} words a sentence`);
+      $('tr-model').dataset.paper = r.paper;
+      await translate();
+    }
   } catch (e) {
     setStatus('ckpt-status', (e as Error).message, true);
   }

@@ -42,7 +42,9 @@ export type Request =
   | { op: 'stop' }
   | { op: 'download'; page: 'lenet' | 'lm' }
   | { op: 'load-checkpoint'; bytes: Uint8Array; name: string }
-  | { op: 'bench-lenet'; batch: number; steps: number; warmup: number };
+  | { op: 'translate'; sentence: string; beam: number }
+  | { op: 'bench-lenet'; batch: number; steps: number; warmup: number }
+  | { op: 'bench-lstm'; steps: number; warmup: number };
 
 export interface LeNetStep {
   kind: 'lenet-step';
@@ -77,5 +79,15 @@ export interface Status {
   text: string;
 }
 export type Progress = LeNetStep | LeNetEpoch | LMStep | LMEpoch | Status;
+
+/** What the translation page shows: the translation, the words read as <unk>, and the attention heatmaps. */
+export interface TranslationResult {
+  paper: string;
+  words: string[];
+  unknown: string[];
+  tokens: string[];
+  /** One panel per attention map (and head): rows the output tokens (or, for self-attention, the source's), columns the source tokens. */
+  attention: { title: string; rows: string[]; cols: string[]; values: number[][] }[];
+}
 
 export type Response = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string } | { id: -1; progress: Progress };

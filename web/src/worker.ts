@@ -16,7 +16,11 @@ import { RNNLM } from '../../papers/rnn/model.js';
 import { lmStep, startState } from '../../papers/rnn/step.js';
 import type { State } from '../../papers/rnn/cells.js';
 import { runLibrary } from '../../papers/optimizers/exp1-2d.js';
-import type { BackendInfo, LeNetSettings, LMSettings, Progress, Request, Response } from './protocol.js';
+import { TRANSLATION_MODELS } from '../../papers/translation/models.js';
+import { translateSentence } from '../../papers/translation/translate.js';
+import { translatorFromContents, type Translator } from '../../papers/translation/translator.js';
+import type { BackendInfo, LeNetSettings, LMSettings, Progress, Request, Response, TranslationResult } from './protocol.js';
+import { LSTM_SIZES, lstmStep } from '../../bench/lstm-step.js';
 import plainUrl from '../../src/backend/wasm/pfs.wasm?url';
 import relaxedUrl from '../../src/backend/wasm/pfs-relaxed.wasm?url';
 import threadsUrl from '../../src/backend/wasm/pfs-threads.wasm?url';
@@ -253,6 +257,19 @@ function optimTraces(start: [number, number], lr: number, beta: number, steps: n
   return Object.fromEntries(Object.entries(runs).map(([k, optimizer]) => [k, runLibrary({ optimizer }, steps, start)]));
 }
 
+// ---------------------------------------------------------------- translation
+
+let translator: (Translator & { paper: string }) | null = null;
+
+/** A sentence through the loaded model (papers/translation/translate.ts): greedy or beam search, with its attention maps. */
+function translate(sentence: string, beam: number): TranslationResult {
+  if (!translator) throw new Error('no translation model yet: load a checkpoint of `pfs train seq2seq|bahdanau|transformer`');
+  if (!(Number.isInteger(beam) && beam >= 1 && beam <= 20)) throw new RangeError(`beam: expected a whole number from 1 to 20, got ${beam}`);
+  const r = translateSentence(translator, sentence, { beam, attention: true });
+  const attention = (r.attention ?? []).map((p) => ({ title: p.title, rows: [...p.rows], cols: [...p.cols], values: p.values.map((row) => [...row]) }));
+  return { paper: translator.paper, words: r.words, unknown: r.unknown, tokens: r.tokens, attention };
+}
+
 // ---------------------------------------------------------------- checkpoints
 
 function download(page: 'lenet' | 'lm'): Uint8Array {
@@ -290,7 +307,17 @@ function loadCheckpoint(bytes: Uint8Array, name: string) {
     lmState = { net, vocab: saved.vocab, name: saved.name, config, history: JSON.parse(metadata.history ?? '[]'), seed: Number(metadata.seed ?? 0) };
     return { page: 'lm', paper, epochs: Number(metadata.epoch), preset: metadata.preset, hidden: saved.hidden, layers: saved.layers };
   }
-  throw new Error(`${name}: a checkpoint of ${paper ?? 'an unnamed paper'}; this app has pages for lenet, lenet-bn, rnn, gru, lstm, deep-lstm and bi-lstm`);
+  if (paper === 'seq2seq' || paper === 'bahdanau' || paper === 'transformer') {
+    const { build, keys } = TRANSLATION_MODELS[paper];
+    const t = translatorFromContents(tensors, metadata, name, paper, build, keys);
+    translator = { ...t, paper };
+    const c = t.config;
+    return {
+      page: 'translate', paper, epochs: Number(metadata.epoch), preset: metadata.preset, numSteps: t.numSteps,
+      srcWords: t.srcVocab.length, tgtWords: t.tgtVocab.length, hidden: c.hidden, layers: c.layers,
+    };
+  }
+  throw new Error(`${name}: a checkpoint of ${paper ?? 'an unnamed paper'}; this app has pages for lenet, lenet-bn, rnn, gru, lstm, deep-lstm, bi-lstm, seq2seq, bahdanau and transformer`);
 }
 
 // ---------------------------------------------------------------- timing (bench/browser.ts)
@@ -317,6 +344,18 @@ function benchLeNet(batch: number, steps: number, warmup: number) {
   return { times, backend: backend?.describe ?? backendInfo().name };
 }
 
+/** bench/workloads.ts's `lstm` workload (bench/lstm-step.ts: d2l's LSTM from scratch, one step of 35 × batch 32), as `pfs bench browser-lstm` times it. */
+function benchLSTM(steps: number, warmup: number) {
+  const step = lstmStep(LSTM_SIZES);
+  const times: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    step();
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  return { times, backend: backend?.describe ?? backendInfo().name };
+}
+
 // ---------------------------------------------------------------- dispatch
 
 async function handle(req: Request): Promise<unknown> {
@@ -330,7 +369,9 @@ async function handle(req: Request): Promise<unknown> {
     case 'optim': return optimTraces(req.start, req.lr, req.beta, req.steps);
     case 'download': return download(req.page);
     case 'load-checkpoint': return loadCheckpoint(req.bytes, req.name);
+    case 'translate': return translate(req.sentence, req.beam);
     case 'bench-lenet': return benchLeNet(req.batch, req.steps, req.warmup);
+    case 'bench-lstm': return benchLSTM(req.steps, req.warmup);
     case 'stop': stopRequested = true; return null;
   }
 }
