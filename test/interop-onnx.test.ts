@@ -13,13 +13,13 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import '../src/backend/auto.js';
 import { noGrad } from '../src/autograd/mode.js';
-import { Linear } from '../src/nn/layers.js';
+import { LayerNorm, Linear } from '../src/nn/layers.js';
 import { Module } from '../src/nn/module.js';
 import { scatterAdd } from '../src/ops/indexing.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { saveCheckpoint } from '../src/train/checkpoint.js';
 import { exportOnnx, OPSET } from '../src/interop/onnx/export.js';
-import { decodeModel } from '../src/interop/onnx/proto.js';
+import { ATTR, decodeModel } from '../src/interop/onnx/proto.js';
 import { findPortable, PORTABLE } from '../papers/interop.js';
 import { loadOnnxRuntime } from '../cli/onnx.js';
 import { needsData } from './data-available.js';
@@ -70,6 +70,23 @@ test('the encoding reads back: opset 17, IR 8, the initializers under their stat
   assert.deepEqual(init['0.weight'], [6, 1, 5, 5]);
   assert.deepEqual(init['11.bias'], [10]);
   assert.deepEqual(m.graph.node.filter((n) => n.opType === 'Conv').length, 2);
+});
+
+test('layer norm exports as LayerNormalization: with and without weight and bias, an epsilon of 0 a FLOAT', async () => {
+  const ort = await loadOnnxRuntime();
+  for (const [eps, affine] of [[0, false], [1e-5, true], [0.5, true]] as const) {
+    const ln = new LayerNorm([3, 4], { eps, elementwiseAffine: affine });
+    if (affine) randomize(ln, 3);
+    const ex = exportOnnx(ln, [['x', Tensor.randn([2, 3, 4])]], ([x]) => [['y', ln.forward(x)]], {}, 'layer norm');
+    const m = decodeModel(ex.bytes) as { graph: { node: { opType: string; attribute: { name: string; type: number; f?: number }[] }[] } };
+    const node = m.graph.node.find((n) => n.opType === 'LayerNormalization')!;
+    const epsilon = node.attribute.find((a) => a.name === 'epsilon')!;
+    assert.equal(epsilon.type, ATTR.FLOAT, `eps ${eps}: the epsilon attribute's type`);
+    const x = Tensor.randn([2, 3, 4]).mul(2);
+    const res = await (await ort.InferenceSession.create(ex.bytes)).run({ x: new ort.Tensor('float32', x.toTypedArray() as Float32Array, x.shape) });
+    const r = relDiff(res.y.data as Float32Array, noGrad(() => ln.forward(x)));
+    assert.ok(r <= 1e-4, `eps ${eps}${affine ? ' affine' : ''}: ONNX Runtime differs from ours by ${r} (relative)`);
+  }
 });
 
 test('an op with no ONNX mapping is an error that names it', () => {

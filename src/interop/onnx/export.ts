@@ -72,7 +72,7 @@ class Builder {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: Record<string, unknown>[] = [];
   private n = 0;
-  node(opType: string, input: string[], output: string, attrs: Record<string, number | number[] | string> = {}): void {
+  node(opType: string, input: string[], output: string, attrs: Record<string, AttrValue> = {}): void {
     this.nodes.push({ opType, input, output: [output], name: `${opType}_${this.nodes.length}`, attribute: Object.entries(attrs).map(([k, v]) => attr(k, v)) });
   }
   /** An int64 constant (shapes, axes, starts): its initializer's name. */
@@ -89,9 +89,13 @@ class Builder {
   }
 }
 
-function attr(name: string, v: number | number[] | string): Record<string, unknown> {
+/** An attribute value: a whole number is an INT unless given as { float: v } (an epsilon of 0 is still a FLOAT). */
+type AttrValue = number | number[] | string | { float: number };
+
+function attr(name: string, v: AttrValue): Record<string, unknown> {
   if (typeof v === 'string') return { name, type: ATTR.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: ATTR.INTS, ints: v };
+  if (typeof v === 'object') return { name, type: ATTR.FLOAT, f: v.float };
   return Number.isInteger(v) ? { name, type: ATTR.INT, i: v } : { name, type: ATTR.FLOAT, f: v };
 }
 
@@ -210,7 +214,7 @@ export const EMITTERS: Record<string, Emit> = {
       ins.push(ones);
     }
     if (a.bias) ins.push(o.inputs[a.weight ? 2 : 1]);
-    b.node('LayerNormalization', ins, o.output, { axis: -a.normalizedShape.length, epsilon: a.eps });
+    b.node('LayerNormalization', ins, o.output, { axis: -a.normalizedShape.length, epsilon: { float: a.eps } });
   },
   softmax: (b, o) => b.node('Softmax', o.inputs, o.output, { axis: o.attrs.dim as number }),
   logSoftmax: (b, o) => b.node('LogSoftmax', o.inputs, o.output, { axis: o.attrs.dim as number }),
