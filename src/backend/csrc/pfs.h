@@ -263,7 +263,9 @@ int pfs_call(const double *meta, void *const *arrays, int nthreads);
 
 /*
  * Run task(ctx, t, nt) for t = 0 .. nt−1, concurrently where the platform has threads, and return
- * when all are done. Tasks must not call pfs_parallel again with nt > 1 (nested calls run serially).
+ * when all are done. Tasks must be independent: which thread runs which t, and whether one thread runs
+ * several, is not fixed (the native pool lets the caller take the tasks of a worker that is late).
+ * Tasks must not call pfs_parallel again with nt > 1 (nested calls run serially).
  */
 typedef void (*pfs_task)(void *ctx, int t, int nt);
 void pfs_parallel(pfs_task task, void *ctx, int nt);
