@@ -48,10 +48,10 @@ import { crossEntropy, Embedding, LayerNorm, Linear, Module } from '../src/nn/in
 import { Adam } from '../src/optim/adam.js';
 import { Vocab } from '../src/data/text.js';
 import { Generator } from '../src/tensor/rng.js';
+import { lenetTrainStep } from './lenet-step.js';
 import { lstmStep as handLstmStep, LSTM_SIZES } from './lstm-step.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { TRANSLATION_PAPERS } from '../papers/index.js';
-import { lenet, xavierInit } from '../papers/lenet/model.js';
 import { resnet18 } from '../papers/resnet/model.js';
 import { LM_SPECS, RNNLM, type LMName } from '../papers/rnn/model.js';
 import { LM_PAPERS, trainEpoch, type LMConfig } from '../papers/rnn/train.js';
@@ -137,20 +137,7 @@ const lenetStep: Workload = {
   minRuns: 10,
   maxRuns: 100,
   budgetMs: 3000,
-  setup() {
-    const { batch, lr } = SIZES.lenet;
-    const g = new Generator(1);
-    const net = lenet(g);
-    xavierInit(net, g);
-    const opt = new SGD(net.parameters(), { lr });
-    const x = Tensor.randn([batch, 1, 28, 28], { generator: g }); // (N, 1, 28, 28)
-    const y = Tensor.randint(0, 10, [batch], { generator: g }); //     (N,) class indices
-    return () => {
-      opt.zeroGrad();
-      crossEntropy(net.forward(x), y).backward();
-      opt.step();
-    };
-  },
+  setup: () => lenetTrainStep(SIZES.lenet.batch, SIZES.lenet.lr), // bench/lenet-step.ts
 };
 
 // ---------------------------------------------------------------- hand-written LSTM

@@ -21,8 +21,7 @@ import { median } from '../../bench/workloads.js';
 import { ISOLATION_HEADERS } from '../../cli/serve.js';
 import { loadWasmBackend } from '../../src/backend/wasm/node.js';
 import { registerBackend, useBackend } from '../../src/backend/registry.js';
-import { Generator, nn, optim, Tensor } from '../../src/node.js';
-import { lenet, xavierInit } from '../../papers/lenet/model.js';
+import { lenetTrainStep } from '../../bench/lenet-step.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const arg = (name: string, fallback: string) => {
@@ -52,7 +51,7 @@ const server = createServer((req, res) => {
     res.end(body);
   };
   if (u.pathname === '/page.html') return send(200, 'text/html', PAGE(u.searchParams.get('mode')!, u.searchParams.get('wasm')!));
-  const ok = /^\/(dist\/(src|papers|research)\/[\w/.-]+\.js|src\/backend\/wasm\/pfs[\w-]*\.wasm)$/.test(u.pathname) && !u.pathname.includes('..');
+  const ok = /^\/(dist\/(src|papers|research|bench)\/[\w/.-]+\.js|src\/backend\/wasm\/pfs[\w-]*\.wasm)$/.test(u.pathname) && !u.pathname.includes('..');
   const file = join(ROOT, u.pathname);
   if (!ok || !existsSync(file)) return send(404, 'text/plain', 'not found');
   send(200, u.pathname.endsWith('.wasm') ? 'application/wasm' : 'text/javascript', readFileSync(file));
@@ -66,19 +65,12 @@ function nodeStep(relaxed: boolean): { times: number[]; first: number[] } {
   if (!load.backend) throw new Error(load.reason);
   registerBackend({ ...load.backend, name: 'wasm-study' });
   useBackend('wasm-study');
-  const g = new Generator(1);
-  const net = lenet(g);
-  xavierInit(net, g);
-  const opt = new optim.SGD(net.parameters(), { lr: 0.9 });
-  const x = Tensor.randn([256, 1, 28, 28], { generator: g });
-  const y = Tensor.randint(0, 10, [256], { generator: g });
+  const step = lenetTrainStep(256);
   const times: number[] = [];
   const first: number[] = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const t0 = performance.now();
-    opt.zeroGrad();
-    nn.crossEntropy(net.forward(x), y).backward();
-    opt.step();
+    step();
     (i >= WARMUP ? times : first).push(performance.now() - t0);
   }
   return { times, first };

@@ -7,7 +7,6 @@ import {
   backendInfo, classifier, DataLoader, decodeSafetensors, FASHION_MNIST_CLASSES, Generator, loadWasmBackendInBrowser, noGrad, optim,
   parseIdxImages, parseIdxLabels, preprocessTimeMachine, registerBackend, Tensor, TensorDataset, timeMachineCorpus, useBackend,
 } from '../../src/index.js';
-import { crossEntropy } from '../../src/nn/losses.js';
 import { encodeCheckpoint } from '../../src/train/checkpoint-format.js';
 import { lenet, lenetBN, xavierInit } from '../../papers/lenet/model.js';
 import { seqDataIterSequential, splitCorpus } from '../../papers/rnn/data.js';
@@ -20,6 +19,7 @@ import { TRANSLATION_MODELS } from '../../papers/translation/models.js';
 import { translateSentence } from '../../papers/translation/translate.js';
 import { translatorFromContents, type Translator } from '../../papers/translation/translator.js';
 import type { BackendInfo, LeNetSettings, LMSettings, Progress, Request, Response, TranslationResult } from './protocol.js';
+import { lenetTrainStep } from '../../bench/lenet-step.js';
 import { LSTM_SIZES, lstmStep } from '../../bench/lstm-step.js';
 import plainUrl from '../../src/backend/wasm/pfs.wasm?url';
 import relaxedUrl from '../../src/backend/wasm/pfs-relaxed.wasm?url';
@@ -322,31 +322,8 @@ function loadCheckpoint(bytes: Uint8Array, name: string) {
 
 // ---------------------------------------------------------------- timing (bench/browser.ts)
 
-/**
- * The d2l LeNet training step at batch `batch`, as bench/workloads.ts's `lenet` workload builds it
- * (Generator(1), Xavier init, SGD lr 0.9, random normal images): the step bench/browser.ts times.
- */
-function benchLeNet(batch: number, steps: number, warmup: number) {
-  const g = new Generator(1);
-  const net = lenet(g);
-  xavierInit(net, g);
-  const opt = new optim.SGD(net.parameters(), { lr: 0.9 });
-  const x = Tensor.randn([batch, 1, 28, 28], { generator: g }); // (N, 1, 28, 28)
-  const y = Tensor.randint(0, 10, [batch], { generator: g }); //     (N,) class indices
-  const times: number[] = [];
-  for (let i = 0; i < warmup + steps; i++) {
-    const t0 = performance.now();
-    opt.zeroGrad();
-    crossEntropy(net.forward(x), y).backward();
-    opt.step();
-    if (i >= warmup) times.push(performance.now() - t0);
-  }
-  return { times, backend: backend?.describe ?? backendInfo().name };
-}
-
-/** bench/workloads.ts's `lstm` workload (bench/lstm-step.ts: d2l's LSTM from scratch, one step of 35 × batch 32), as `pfs bench browser-lstm` times it. */
-function benchLSTM(steps: number, warmup: number) {
-  const step = lstmStep(LSTM_SIZES);
+/** Time `steps` calls of `step` after `warmup` untimed ones, on the backend in use. */
+function timeSteps(step: () => void, steps: number, warmup: number) {
   const times: number[] = [];
   for (let i = 0; i < warmup + steps; i++) {
     const t0 = performance.now();
@@ -354,6 +331,16 @@ function benchLSTM(steps: number, warmup: number) {
     if (i >= warmup) times.push(performance.now() - t0);
   }
   return { times, backend: backend?.describe ?? backendInfo().name };
+}
+
+/** bench/workloads.ts's `lenet` workload (bench/lenet-step.ts: d2l's LeNet, Generator(1), SGD lr 0.9) at batch `batch`, as `pfs bench browser-lenet` times it. */
+function benchLeNet(batch: number, steps: number, warmup: number) {
+  return timeSteps(lenetTrainStep(batch), steps, warmup);
+}
+
+/** bench/workloads.ts's `lstm` workload (bench/lstm-step.ts: d2l's LSTM from scratch, one step of 35 × batch 32), as `pfs bench browser-lstm` times it. */
+function benchLSTM(steps: number, warmup: number) {
+  return timeSteps(lstmStep(LSTM_SIZES), steps, warmup);
 }
 
 // ---------------------------------------------------------------- dispatch
