@@ -11,13 +11,7 @@ import { activationGrad } from '../src/ops/elementwise.js';
 import { conv2d } from '../src/ops/conv.js';
 import { logSoftmax, logSoftmaxComposed, softmax, softmaxComposed } from '../src/ops/reduce.js';
 import { Generator } from '../src/tensor/rng.js';
-
-function close(actual: Tensor, expected: Tensor, tol: number, what: string): void {
-  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
-  const fa = actual.toTypedArray();
-  const fe = expected.toTypedArray();
-  fa.forEach((v, i) => assert.ok(Math.abs(v - fe[i]) <= tol * (1 + Math.abs(fe[i])), `${what}: element ${i} is ${v}, expected ${fe[i]}`));
-}
+import { close } from './close.js';
 
 test('softmax and log-softmax by their fused kernels equal the composed ops: every dim, strided input, values and gradients, and double backward', () => {
   const gen = new Generator(11);

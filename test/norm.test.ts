@@ -7,15 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchNorm, Generator, layerNorm, layerNormComposed, Tensor } from '../src/index.js';
+import { close } from './close.js';
 import { shapeStr } from '../src/tensor/shape.js';
 
 const g = new Generator(7);
-const close = (a: Tensor, b: Tensor, tol: number, what: string) => {
-  const x = Array.from(a.toTypedArray());
-  const y = Array.from(b.toTypedArray());
-  assert.equal(x.length, y.length, what);
-  x.forEach((v, i) => assert.ok(Math.abs(v - y[i]) <= tol * (1 + Math.abs(y[i])), `${what}[${i}]: ${v} vs ${y[i]}`));
-};
 
 /** The normalisation written with recorded elementwise ops (the definition). */
 function composed(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {

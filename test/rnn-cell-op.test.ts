@@ -6,14 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Generator, gruGates, gruGatesComposed, gruUpdate, gruUpdateComposed, lstmCell, lstmCellComposed, Tensor } from '../src/index.js';
+import { close } from './close.js';
 
 const g = new Generator(5);
-const close = (a: Tensor, b: Tensor, tol: number, what: string) => {
-  const x = Array.from(a.toTypedArray());
-  const y = Array.from(b.toTypedArray());
-  assert.equal(x.length, y.length, what);
-  x.forEach((v, i) => assert.ok(Math.abs(v - y[i]) <= tol * (1 + Math.abs(y[i])), `${what}[${i}]: ${v} vs ${y[i]}`));
-};
 
 test('lstmCell: the fused kernels against the composed gates, values and gradients through H and C', () => {
   for (const dtype of ['float32', 'float64'] as const) {
