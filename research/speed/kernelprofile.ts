@@ -11,8 +11,7 @@
  */
 import '../../src/backend/auto.js'; // registers the backends and picks the fastest (PFS_BACKEND to choose)
 import { K, backendInfo } from '../../src/backend/registry.js';
-import { setNumThreads } from '../../src/backend/native/index.js';
-import { tuneMalloc } from '../../src/backend/native/index.js';
+import { setNumThreads, tuneMalloc } from '../../src/backend/native/index.js';
 import { findWorkloads } from '../../bench/workloads.js';
 
 tuneMalloc();

@@ -346,25 +346,17 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
   },
   /** meta: [n, then β1, β2, stepSize, bc2Sqrt, eps, l2, decay] (reals, after the one integer). */
   adam(p, g, m, v, vmax, n, h) {
-    const arrays: (Operand | null)[] = [];
-    for (const [name, a, role] of [['p', p, 'inout'], ['the gradient', g, 'in'], ['m', m, 'inout'], ['v', v, 'inout'], ['vmax', vmax, 'inout']] as const) {
-      if (a === null) {
-        arrays.push(null);
-        continue;
-      }
-      need('adam', name, a, n);
-      arrays.push(role === 'in' ? input(a, 0, n) : output(a, n, 'inout'));
-    }
+    const arrays = checkedArrays('adam', [['p', p, n, 'inout'], ['the gradient', g, n, 'in'], ['m', m, n, 'inout'], ['v', v, n, 'inout'], ['vmax', vmax, n, 'inout']]);
     return call('adam', arrays, [n], 1, n, [h.beta1, h.beta2, h.stepSize, h.bc2Sqrt, h.eps, h.l2, h.decay]);
   },
 };
 
-/** A call's operands, each checked long enough; a null array (layer norm without a weight or bias) stays null. */
-function checkedArrays(kernel: CKernel, spec: readonly [string, TypedArray | null, number, 'in' | 'out'][]): (Operand | null)[] {
+/** A call's operands, each checked long enough; a null array (layer norm without a weight, Adam without vmax) stays null. */
+function checkedArrays(kernel: CKernel, spec: readonly [string, TypedArray | null, number, Operand['role']][]): (Operand | null)[] {
   return spec.map(([name, a, len, role]) => {
     if (a === null) return null;
     need(kernel, name, a, len);
-    return role === 'in' ? input(a, 0, len) : output(a, len);
+    return role === 'in' ? input(a, 0, len) : output(a, len, role);
   });
 }
 

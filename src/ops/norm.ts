@@ -19,7 +19,7 @@
  * right. PyTorch's F.batch_norm has the same arguments.
  */
 import { isGradEnabled, noGrad } from '../autograd/mode.js';
-import { shapeStr } from '../tensor/shape.js';
+import { numel, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { K } from '../backend/registry.js';
 import { contiguousData, empty, record, requireFloating } from './core.js';
@@ -145,7 +145,7 @@ export function layerNorm(
   eps = 1e-5,
 ): Tensor {
   const shape = checkLayerNorm(x, normalizedShape, weight, bias, eps);
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = numel(shape);
   if (x.numel === 0) return layerNormComposed(x, shape, weight, bias, eps);
   const rows = x.numel / n;
   const xc = x.contiguous();
