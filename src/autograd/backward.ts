@@ -99,8 +99,8 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       }
       const prev = t.gradFn === null ? undefined : grads.get(t);
       if (!(gi instanceof Tensor)) {
-        // a partial gradient goes straight into a running gradient this pass owns, else becomes a tensor
-        if (prev !== undefined && prev.dtype === t.dtype && owned(prev)) {
+        // a partial gradient of t's dtype goes straight into a running gradient this pass owns, else becomes a tensor
+        if (prev !== undefined && gi.dtype === t.dtype && owned(prev)) {
           gi.addInto(prev);
           return;
         }

@@ -3,6 +3,7 @@
  * a backward function mapping the output gradient to one gradient per input (null where none flows).
  * Tensors saved for backward are kept with their version so an in-place change is detected.
  */
+import type { DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -15,6 +16,7 @@ import type { Tensor } from '../tensor/tensor.js';
  */
 export interface PartialGrad {
   readonly shape: readonly number[];
+  readonly dtype: DType;
   materialize(): Tensor;
   addInto(target: Tensor): void;
 }

@@ -183,6 +183,7 @@ export function around(shape: readonly number[], d: number): [number, number, nu
 function rowsGrad(shape: readonly number[], d: number, idx: Int32Array, g: Tensor): PartialGrad {
   return {
     shape,
+    dtype: g.dtype,
     materialize: () => indexAddInto(shape, d, idx, g),
     addInto(target: Tensor) {
       const [outer, n, inner] = around(shape, d);
