@@ -76,11 +76,29 @@ function need(kernel: string, name: string, a: TypedArray, n: number): void {
   if (a.length < n) fail(kernel, `${name} has ${a.length} elements, the geometry needs ${n}`);
 }
 
+const KERNEL_CODE = new Map<string, number>(C_KERNELS.map((k, i) => [k, i]));
+
+/**
+ * Where fastKernels' calls put their meta: one array reused from call to call (a call is packed and
+ * run before the next is packed), since a new Float64Array of more than 64 bytes is a backing store
+ * of its own for V8 to make and collect, on every kernel call. null: each call gets its own (pack's
+ * callers outside fastKernels keep their PackedCall).
+ */
+let scratch: Float64Array | null = null;
+let scratchOn = false;
+
 /** meta with its head ([kernel, dtypes]) written and room for n integers after it, which start at meta[head]. */
 function metaFor(kernel: CKernel, arrays: readonly (Operand | null)[], n: number): { meta: Float64Array; head: number } {
   const head = 1 + arrays.length;
-  const meta = new Float64Array(head + n);
-  meta[0] = C_KERNELS.indexOf(kernel);
+  let meta: Float64Array;
+  if (scratchOn) {
+    if (scratch === null || scratch.length < head + n) scratch = new Float64Array(Math.max(256, 2 * (head + n)));
+    meta = scratch.subarray(0, head + n);
+    meta.fill(0);
+  } else {
+    meta = new Float64Array(head + n);
+  }
+  meta[0] = KERNEL_CODE.get(kernel)!;
   for (let i = 0; i < arrays.length; i++) meta[1 + i] = arrays[i] === null ? -1 : dtypeCode(arrays[i]!.data);
   return { meta, head };
 }
@@ -407,7 +425,13 @@ export function fastKernels(run: (call: PackedCall) => boolean): Partial<Kernels
     const packer = pack[name] as (...args: unknown[]) => PackedCall | null;
     const ref = refKernels[name] as (...args: unknown[]) => void;
     table[name] = (...args) => {
-      const c = packer(...args);
+      scratchOn = true;
+      let c: PackedCall | null;
+      try {
+        c = packer(...args);
+      } finally {
+        scratchOn = false;
+      }
       if (c === null || !run(c)) ref(...args);
     };
   }

@@ -2,7 +2,7 @@
 import { BackwardFn, Node } from '../autograd/node.js';
 import { isGradEnabled } from '../autograd/mode.js';
 import type { View } from '../backend/kernels.js';
-import { allocate, DType, isFloating, promoteTypes, promoteWithScalar, storedValue, type TypedArray } from '../tensor/dtype.js';
+import { allocate, allocateEmpty, DType, isFloating, promoteTypes, promoteWithScalar, storedValue, type TypedArray } from '../tensor/dtype.js';
 import { numel, Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -29,10 +29,15 @@ export function contiguousData(t: Tensor): TypedArray {
   return c.offset === 0 && c.storage.data.length === c.numel ? c.storage.data : c.storage.data.subarray(c.offset, c.offset + c.numel);
 }
 
-/** A new contiguous tensor of the given shape and dtype (zero-filled). */
+/**
+ * A new contiguous tensor of the given shape and dtype whose elements are unspecified, for an op's
+ * output that its kernel writes whole (allocateEmpty); an output that a kernel adds into or writes
+ * only in part starts from Tensor.zeros.
+ */
 export function empty(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocate(dtype, numel(shape), shape), shape, dtype);
+  return new Tensor(allocateEmpty(dtype, numel(shape), shape), shape, dtype);
 }
+
 
 /**
  * What watches every primitive op while a forward pass is traced (src/interop/onnx/trace.ts): its name, its

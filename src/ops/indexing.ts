@@ -97,7 +97,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
 export function oneHot(index: Tensor, numClasses: number): Tensor {
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   const idx = indices(index, numClasses, 'oneHot', 'class index');
-  const out = empty([...index.shape, numClasses], 'int32');
+  const out = Tensor.zeros([...index.shape, numClasses], { dtype: 'int32' });
   const od = out.storage.data;
   for (let i = 0; i < idx.length; i++) od[i * numClasses + idx[i]] = 1;
   return traced(out, 'oneHot', [index], { numClasses });

@@ -196,7 +196,7 @@ function rowsGrad(shape: readonly number[], d: number, idx: Int32Array, g: Tenso
 /** zeros(shape) with src (outer, idx.length, inner) added at rows idx of dim d (recorded: differentiable in src). */
 export function indexAddInto(shape: readonly number[], d: number, idx: Int32Array, src: Tensor): Tensor {
   const [outer, n, inner] = around(shape, d);
-  const out = empty(shape, src.dtype);
+  const out = Tensor.zeros(shape, { dtype: src.dtype });
   const sc = src.contiguous();
   K.indexAdd(sc.storage.data.subarray(sc.offset), outer, n, inner, idx, out.storage.data);
   const idxT = new Tensor(idx, [idx.length], 'int32');
