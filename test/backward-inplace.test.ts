@@ -75,3 +75,21 @@ test('retainGrad on a tensor whose gradient arrives in slices, and the caller\'s
   }
   assert.deepEqual(Array.from(r.toTypedArray()), before);
 });
+
+test('weights used at every step: products accumulated into a leaf\'s .grad and into a transposed view\'s running gradient', () => {
+  const [T, B, H] = [5, 3, 4];
+  const x0 = Tensor.randn([B, H], { dtype: 'float64', generator: g });
+  const u0 = Tensor.randn([H, H], { dtype: 'float64', generator: g });
+  const w0 = Tensor.randn([H, H], { dtype: 'float64', generator: g });
+  const [plain, recorded] = both(() => [x0, u0, w0], ([x, u, w]) => {
+    let h = x;
+    let loss = Tensor.scalar(0, 'float64');
+    for (let t = 0; t < T; t++) {
+      h = h.matmul(u).tanh().matmul(w.transpose(0, 1)); // u a leaf, w through a transposed view (Linear's layout)
+      h = h.add(h.matmul(u)); // a product whose output's gradient is also its input's (the sum's operands)
+      loss = loss.add(h.mul(h).sum());
+    }
+    return loss.add(x.matmul(u).sum()); // the leaf x reached by a product and by the loop
+  });
+  same(plain, recorded, 'shared weights');
+});

@@ -415,6 +415,14 @@ for (const name of fast) {
           refKernels.gemm(args(A.data, B.data, want));
           refKernels.gemm(args(absArray(A.data), absArray(B.data), scale));
           checkClose(got, want, sumTol(dtype, scale), `gemm ${dtype} batch ${batch} ${m}×${n}×${kk} A ${la} B ${lb}${shared ? ' (B shared)' : ''}`);
+          // accumulate: out += A·B, onto values already there (k = 0 leaves them as they were)
+          const start = randArray(g, dtype, batch * m * n);
+          const into = outLike(dtype, batch * m * n);
+          into.set(start);
+          k.gemm({ ...args(A.data, B.data, into), accumulate: true });
+          const sum = outLike(dtype, batch * m * n);
+          for (let i = 0; i < sum.length; i++) sum[i] = start[i] + want[i];
+          checkClose(into, sum, sumTol(dtype, scale.map((v) => v + 1)), `gemm accumulate ${dtype} batch ${batch} ${m}×${n}×${kk} A ${la} B ${lb}`);
         }
       }
     });

@@ -82,11 +82,29 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       else refs.set(b, n);
     };
     hold(grad!, 1);
-    const owned = (prev: Tensor, g?: Tensor): boolean => {
+    const whole = (t: Tensor): boolean => t.offset === 0 && t.storage.data.length === t.numel && t.isContiguous();
+    /**
+     * The buffers that the gradients one node returned still read (each tensor's, each partial
+     * gradient's sources) while they are placed one input after another: none of them may be added
+     * into in place before the last is placed (matmul's two partial gradients both read the output's
+     * gradient, which an add's backward may also have made an input's running gradient).
+     */
+    const reading = new Set<ArrayBufferLike>();
+    const apart = (b: ArrayBufferLike): boolean => !reading.has(b);
+    const owned = (prev: Tensor): boolean => {
       if (opts.createGraph) return false;
       const b = prev.storage.data.buffer;
-      return fresh.has(b) && !given.has(b) && refs.get(b) === 1 && prev.offset === 0 && prev.storage.data.length === prev.numel &&
-        prev.isContiguous() && (g === undefined || g.storage.data.buffer !== b);
+      return fresh.has(b) && !given.has(b) && refs.get(b) === 1 && whole(prev) && apart(b);
+    };
+    /**
+     * The .grad each leaf got from own() in this pass: a later gradient for that leaf is added into it
+     * in place while no entry of `grads` shares its buffer (PyTorch accumulates .grad in place too).
+     */
+    const leafGrads = new Map<Tensor, Tensor>();
+    const ownedLeaf = (t: Tensor): boolean => {
+      if (opts.createGraph || t.grad === null || leafGrads.get(t) !== t.grad) return false;
+      const b = t.grad.storage.data.buffer;
+      return !refs.has(b) && whole(t.grad) && apart(b);
     };
     const setGrad = (t: Tensor, g: Tensor, prev: Tensor | undefined) => {
       if (prev !== undefined) hold(prev, -1);
@@ -100,8 +118,8 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       const prev = t.gradFn === null ? undefined : grads.get(t);
       if (!(gi instanceof Tensor)) {
         // a partial gradient of t's dtype goes straight into a running gradient this pass owns, else becomes a tensor
-        if (prev !== undefined && gi.dtype === t.dtype && owned(prev)) {
-          gi.addInto(prev);
+        if (gi.dtype === t.dtype && (prev !== undefined ? owned(prev) : t.gradFn === null && ownedLeaf(t))) {
+          gi.addInto(prev ?? t.grad!);
           return;
         }
         gi = gi.materialize();
@@ -109,11 +127,18 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       let g: Tensor = gi;
       if (g.dtype !== t.dtype) g = g.to(t.dtype);
       if (t.gradFn === null) {
-        t.grad = t.grad === null ? (opts.createGraph ? g : own(g)) : t.grad.add(g);
+        if (t.grad === null) {
+          t.grad = opts.createGraph ? g : own(g);
+          if (!opts.createGraph) leafGrads.set(t, t.grad);
+        } else if (ownedLeaf(t)) {
+          t.grad.add_(g);
+        } else {
+          t.grad = t.grad.add(g);
+        }
         return;
       }
       if (prev === undefined) setGrad(t, g, undefined);
-      else if (owned(prev, g)) prev.add_(g);
+      else if (owned(prev)) prev.add_(g);
       else setGrad(t, prev.add(g), prev);
     };
     if (root.gradFn === null) {
@@ -129,10 +154,15 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       if (t.retainsGrad) t.grad = t.grad === null ? noGrad(() => g.detach().clone()) : t.grad.add(g);
       const node = t.gradFn!;
       const ins = node.apply(g, retain);
+      for (const gi of ins) {
+        if (gi instanceof Tensor) reading.add(gi.storage.data.buffer);
+        else if (gi) for (const s of gi.sources) reading.add(s.storage.data.buffer);
+      }
       node.inputs.forEach((inp, k) => {
         const gi = ins[k];
         if (gi && inp.requiresGrad) accumulate(inp, gi);
       });
+      reading.clear();
     }
   };
   trackAllocations((fresh) => (opts.createGraph ? enableGrad(() => run(fresh)) : noGrad(() => run(fresh))));

@@ -12,11 +12,15 @@ import type { Tensor } from '../tensor/tensor.js';
  * buffer, instead of allocating a zero tensor of the input's size for each slice and summing them
  * (which makes a loop over the T steps of a sequence cost O(T²)). `materialize` gives it as a tensor
  * (recorded, so a createGraph backward differentiates through it); `addInto` adds it into a contiguous
- * tensor of the input's shape.
+ * tensor of the input's shape. matmul's backward gives its operands' gradients this way too, so that a
+ * weight used at every step of a sequence has its gradient summed by accumulating products, not by a
+ * new (k, n) tensor per step added afterwards.
  */
 export interface PartialGrad {
   readonly shape: readonly number[];
   readonly dtype: DType;
+  /** The tensors addInto reads: backward never adds into a buffer one of them shares. */
+  readonly sources: readonly Tensor[];
   materialize(): Tensor;
   addInto(target: Tensor): void;
 }

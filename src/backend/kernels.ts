@@ -40,7 +40,8 @@ export const SOFTMAX_KINDS = ['softmax', 'logSoftmax'] as const;
 export type SoftmaxKind = (typeof SOFTMAX_KINDS)[number];
 
 /**
- * Batched matrix product out[b] = op(A[b]) · op(B[b]), out contiguous (batch, m, n).
+ * Batched matrix product out[b] = op(A[b]) · op(B[b]), out contiguous (batch, m, n); with `accumulate`,
+ * out[b] += op(A[b]) · op(B[b]) (backward adds a weight's gradient into its running sum this way).
  * A[b] element (i, p) sits at a[aOffsets[b] + i·aRowStride + p·aColStride] (transposed operands are
  * read in place by swapping the strides); likewise B[b] (p, j) at b[bOffsets[b] + p·bRowStride + j·bColStride].
  */
@@ -58,6 +59,7 @@ export interface GemmArgs {
   bRowStride: number;
   bColStride: number;
   out: TypedArray;
+  accumulate?: boolean;
 }
 
 /**

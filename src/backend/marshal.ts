@@ -236,10 +236,10 @@ export const pack: { [K in CKernel]: (...args: Parameters<Kernels[K]>) => Packed
     need('gemm', 'out', g.out, batch * m * n);
     const A = matrixSpan(g.a, g.aOffsets, batch, m, k, g.aRowStride, g.aColStride);
     const B = matrixSpan(g.b, g.bOffsets, batch, k, n, g.bRowStride, g.bColStride);
-    const ints = [batch, m, n, k, g.aRowStride, g.aColStride, g.bRowStride, g.bColStride];
+    const ints = [batch, m, n, k, g.aRowStride, g.aColStride, g.bRowStride, g.bColStride, g.accumulate ? 1 : 0];
     for (let i = 0; i < batch; i++) ints.push(g.aOffsets[i] - A.start);
     for (let i = 0; i < batch; i++) ints.push(g.bOffsets[i] - B.start);
-    return call('gemm', [A, B, output(g.out, batch * m * n)], ints, 4, batch * m * n * k);
+    return call('gemm', [A, B, output(g.out, batch * m * n, g.accumulate ? 'inout' : 'out')], ints, 4, batch * m * n * k);
   },
   conv2d: (x, w, g, out) => convCall('conv2d', x, w, g, out),
   conv2dBackwardInput: (dy, w, g, dx) => convCall('conv2dBackwardInput', dy, w, g, dx),

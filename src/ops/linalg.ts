@@ -1,4 +1,5 @@
 /** matmul with PyTorch's semantics: 1-D operands, 2-D, and batched with broadcast batch dims. */
+import type { PartialGrad } from '../autograd/node.js';
 import { K } from '../backend/registry.js';
 import { broadcastShapes, numel, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -51,14 +52,37 @@ function mm(a: Tensor, b: Tensor, a0: Tensor, b0: Tensor): Tensor {
   // An operand that is a transposed view of a contiguous matrix (Linear's W.transpose(0, 1)) gets
   // its gradient computed transposed, (gᵀa)ᵀ instead of aᵀg, so the view's backward hands its leaf
   // a contiguous gradient rather than a strided one that must be copied.
-  return record(out, 'matmul', [a, b], [a, b], (g, [a, b]) => [
-    !a.requiresGrad ? null
-      : g.ndim === 2 && isTransposed(a) ? mm(b, g.transpose(0, 1), b, g).transpose(0, 1)
-      : sumTo(mm(g, b.transpose(-1, -2), g, b), a.shape),
-    !b.requiresGrad ? null
-      : g.ndim === 2 && isTransposed(b) ? mm(g.transpose(0, 1), a, g, a).transpose(0, 1)
-      : sumTo(mm(a.transpose(-1, -2), g, a, g), b.shape),
+  return record(out, 'matmul', [a, b], [a, b], (g, [a, b]) => g.ndim === 2 ? [
+    // 2-D: each gradient a product that backward may add into a running sum by itself (productGrad)
+    !a.requiresGrad ? null : productGrad(g, b.transpose(0, 1), () => isTransposed(a) ? mm(b, g.transpose(0, 1), b, g).transpose(0, 1) : mm(g, b.transpose(0, 1), g, b)),
+    !b.requiresGrad ? null : productGrad(a.transpose(0, 1), g, () => isTransposed(b) ? mm(g.transpose(0, 1), a, g, a).transpose(0, 1) : mm(a.transpose(0, 1), g, a, g)),
+  ] : [
+    !a.requiresGrad ? null : sumTo(mm(g, b.transpose(-1, -2), g, b), a.shape),
+    !b.requiresGrad ? null : sumTo(mm(a.transpose(-1, -2), g, a, g), b.shape),
   ]);
+}
+
+/**
+ * The gradient x·y of a 2-D product (x, y 2-D views), left for backward to place (PartialGrad):
+ * `make` gives it as a tensor (recorded); addInto adds it into a running sum with one accumulating
+ * product, which spares a (m, n) tensor and a pass adding it wherever a matrix is used many times
+ * (a recurrent weight, at every step).
+ */
+function productGrad(x: Tensor, y: Tensor, make: () => Tensor): PartialGrad {
+  return {
+    shape: [x.shape[0], y.shape[1]],
+    dtype: x.dtype,
+    sources: [x, y],
+    materialize: make,
+    addInto(target: Tensor) {
+      K.gemm({
+        batch: 1, m: x.shape[0], n: y.shape[1], k: x.shape[1],
+        a: x.storage.data, aOffsets: [x.offset], aRowStride: x.strides[0], aColStride: x.strides[1],
+        b: y.storage.data, bOffsets: [y.offset], bRowStride: y.strides[0], bColStride: y.strides[1],
+        out: target.storage.data, accumulate: true,
+      });
+    },
+  };
 }
 
 /** Whether t is a 2-D matrix laid out column by column (the transpose of a contiguous one). */

@@ -184,6 +184,7 @@ function rowsGrad(shape: readonly number[], d: number, idx: Int32Array, g: Tenso
   return {
     shape,
     dtype: g.dtype,
+    sources: [g],
     materialize: () => indexAddInto(shape, d, idx, g),
     addInto(target: Tensor) {
       const [outer, n, inner] = around(shape, d);

@@ -24,14 +24,15 @@ static int float_type(const double *dt, int n) {
 }
 
 /*
- * gemm, arrays [a, b, out]: m = [batch, m, n, k, ars, acs, brs, bcs, a's offsets (batch), b's (batch)].
+ * gemm, arrays [a, b, out]: m = [batch, m, n, k, ars, acs, brs, bcs, accumulate, a's offsets (batch),
+ * b's (batch)].
  */
 static int call_gemm(int t, const double *m, void *const *arr, int nthreads) {
   const int64_t batch = M(0);
   int64_t *off = pfs_alloc(sizeof(int64_t) * 2 * (size_t)(batch > 0 ? batch : 1));
   if (!off) return PFS_ENOMEM;
-  for (int64_t i = 0; i < 2 * batch; i++) off[i] = (int64_t)m[8 + i];
-  const pfs_gemm_args g = {batch, M(1), M(2), M(3), arr[0], off, M(4), M(5), arr[1], off + batch, M(6), M(7), arr[2]};
+  for (int64_t i = 0; i < 2 * batch; i++) off[i] = (int64_t)m[9 + i];
+  const pfs_gemm_args g = {batch, M(1), M(2), M(3), arr[0], off, M(4), M(5), arr[1], off + batch, M(6), M(7), arr[2], M(8) != 0};
   const int st = t == PFS_F64 ? pfs_gemm_f64(&g, nthreads) : pfs_gemm_f32(&g, nthreads);
   pfs_free(off);
   return st;

@@ -229,7 +229,7 @@ typedef struct {
 
 static MAT FN(batch_mat)(const pfs_gemm_args *g, int64_t i) {
   MAT x = {g->m, g->n, g->k, (const T *)g->a + g->aoff[i], g->ars, g->acs, (const T *)g->b + g->boff[i],
-           g->brs, g->bcs, (T *)g->out + i * g->m * g->n, g->n, 0};
+           g->brs, g->bcs, (T *)g->out + i * g->m * g->n, g->n, g->accumulate};
   return x;
 }
 

@@ -52,6 +52,7 @@ typedef struct {
   const int64_t *boff;
   int64_t brs, bcs;
   void *out;
+  int accumulate; /* out[b] += A[b]·B[b] instead of = */
 } pfs_gemm_args;
 
 int pfs_gemm_f32(const pfs_gemm_args *g, int nthreads);

@@ -169,7 +169,8 @@ function gemm(g: GemmArgs): void {
         for (let j = 0; j < n; j++) acc[j] += av * b[brow + j * g.bColStride];
       }
       const orow = (bi * m + i) * n;
-      for (let j = 0; j < n; j++) out[orow + j] = acc[j];
+      if (g.accumulate) for (let j = 0; j < n; j++) out[orow + j] += acc[j];
+      else for (let j = 0; j < n; j++) out[orow + j] = acc[j];
     }
   }
 }
