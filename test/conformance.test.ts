@@ -389,6 +389,10 @@ for (const name of fast) {
         [1, 300, 3, 200, 'plain', 'plain', false],
         [1, 3, 300, 200, 'trans', 'plain', false],
         [5, 40, 50, 60, 'plain', 'plain', false],
+        // few rows, B read in place (gemm_impl.h's mat_small_m): k over one block, a last column sliver in part
+        [1, 20, 70, 300, 'plain', 'plain', false],
+        [2, 64, 100, 513, 'trans', 'plain', false],
+        [1, 6, 5, 25, 'plain', 'plain', false],
       ];
       /** A batch of (rows × cols) matrices laid out as asked; returns the data, offsets and strides. */
       const operand = (dtype: Float, batch: number, rows: number, cols: number, layout: Op, shared: boolean) => {

@@ -109,6 +109,9 @@ static inline void transpose_block_f64(const double *src, int64_t lds, int64_t r
 #define KC 256
 #define MC 120
 #define NC 512
+/* products of at most this many rows read B in place (mat_small_m): measured with 6 to 128 rows
+ * (LeNet's convolutions, a recurrent step's products), 8 row tiles still gained on AVX-512 */
+#define SMALL_M (8 * PFS_MR)
 #define MAT pfs_mat_f32
 #define TB 8 /* block transpose size */
 #define TRANSPOSE_BLOCK transpose_block_f32
@@ -124,6 +127,7 @@ static inline void transpose_block_f64(const double *src, int64_t lds, int64_t r
 #undef KC
 #undef MC
 #undef NC
+#undef SMALL_M
 #undef MAT
 #undef TB
 #undef TRANSPOSE_BLOCK
@@ -140,6 +144,7 @@ static inline void transpose_block_f64(const double *src, int64_t lds, int64_t r
 #define KC 128
 #define MC 120
 #define NC 512
+#define SMALL_M (8 * PFS_MR)
 #define MAT pfs_mat_f64
 #define TB 4
 #define TRANSPOSE_BLOCK transpose_block_f64

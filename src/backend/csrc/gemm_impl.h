@@ -63,20 +63,21 @@ static void FN(pack_a)(const T *a, int64_t ars, int64_t acs, int64_t mc, int64_t
 }
 
 /*
- * C[0:mr, 0:nr] (+)= Ap · Bp for one packed sliver of A (kc × MR) and of B (kc × NR). The MR×NV
- * accumulator vectors live in registers (the loops over them are unrolled at compile time).
+ * C[0:mr, 0:nr] (+)= Ap · Bp for one packed sliver of A (kc × MR) and a sliver of B (kc × NR) whose
+ * rows lie ldb elements apart: a packed sliver (ldb = NR) or B itself, read in place (mat_small_m).
+ * The MR×NV accumulator vectors live in registers (the loops over them are unrolled at compile time).
  */
-static inline void FN(micro)(int64_t kc, const T *restrict ap, const T *restrict bp, T *restrict c, int64_t ldc,
-                             int64_t mr, int64_t nr, int accumulate) {
+static inline void FN(micro)(int64_t kc, const T *restrict ap, const T *restrict bp, int64_t ldb, T *restrict c,
+                             int64_t ldc, int64_t mr, int64_t nr, int accumulate) {
   V acc[MR][NV];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) acc[i][v] = (V){0};
-  for (int64_t p = 0; p < kc; p++, ap += MR, bp += NR) {
+  for (int64_t p = 0; p < kc; p++, ap += MR, bp += ldb) {
     V bv[NV];
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) bv[v] = *(const V *)(bp + v * W); /* packed buffers are 64-byte aligned */
+    for (int v = 0; v < NV; v++) memcpy(&bv[v], bp + v * W, sizeof(V)); /* B in place need not be aligned */
 #pragma GCC unroll 32
     for (int i = 0; i < MR; i++) {
       const V ai = ap[i] - (V){0}; /* a broadcast (x − 0 is x, for −0 too) */
@@ -135,6 +136,38 @@ static void FN(bufs_free)(FN(bufs) *bf) {
   pfs_free(bf->b);
 }
 
+/*
+ * A product with few rows (m ≤ SMALL_M) and B's rows contiguous: each element of a packed B would
+ * be used by only m / MR micro-kernel calls, too few to pay for copying it, so B is read in place
+ * and only A is packed; a last sliver narrower than NR goes through a zero-padded copy (bf->b), so
+ * that no load reads past B's rows. (LeNet's convolutions, 6 and 16 output channels; a recurrent
+ * step's (batch, hidden) products.)
+ */
+static void FN(mat_small_m)(const MAT *x, FN(bufs) *bf) {
+  const int64_t m = x->m, n = x->n, k = x->k;
+  for (int64_t pc = 0; pc < k; pc += KC) {
+    const int64_t kc = k - pc < KC ? k - pc : KC;
+    const int accumulate = x->accumulate || pc > 0;
+    FN(pack_a)(x->a + pc * x->acs, x->ars, x->acs, m, kc, bf->a);
+    const T *b = x->b + pc * x->brs;
+    for (int64_t jr = 0; jr < n; jr += NR) {
+      const int64_t nr = n - jr < NR ? n - jr : NR;
+      const T *bp = b + jr;
+      int64_t ldb = x->brs;
+      if (nr < NR) {
+        for (int64_t p = 0; p < kc; p++)
+          for (int64_t j = 0; j < NR; j++) bf->b[p * NR + j] = j < nr ? b[p * x->brs + jr + j] : 0;
+        bp = bf->b;
+        ldb = NR;
+      }
+      for (int64_t ir = 0; ir < m; ir += MR) {
+        const int64_t mr = m - ir < MR ? m - ir : MR;
+        FN(micro)(kc, bf->a + ir * kc, bp, ldb, x->c + ir * x->ldc + jr, x->ldc, mr, nr, accumulate);
+      }
+    }
+  }
+}
+
 /* The blocked loops around the micro-kernel (buffers from bufs_alloc for at least this shape). */
 static void FN(mat_serial)(const MAT *x, FN(bufs) *bf) {
   const int64_t m = x->m, n = x->n, k = x->k;
@@ -142,6 +175,10 @@ static void FN(mat_serial)(const MAT *x, FN(bufs) *bf) {
   if (k == 0) {
     if (!x->accumulate)
       for (int64_t i = 0; i < m; i++) memset(x->c + i * x->ldc, 0, sizeof(T) * (size_t)n);
+    return;
+  }
+  if (m <= SMALL_M && x->bcs == 1) {
+    FN(mat_small_m)(x, bf);
     return;
   }
   for (int64_t jc = 0; jc < n; jc += NC) {
@@ -158,7 +195,7 @@ static void FN(mat_serial)(const MAT *x, FN(bufs) *bf) {
           const int64_t mr = mc - ir < MR ? mc - ir : MR;
           for (int64_t jr = 0; jr < nc; jr += NR) {
             const int64_t nr = nc - jr < NR ? nc - jr : NR;
-            FN(micro)(kc, bf->a + ir * kc, bf->b + jr * kc, x->c + (ic + ir) * x->ldc + jc + jr, x->ldc, mr, nr,
+            FN(micro)(kc, bf->a + ir * kc, bf->b + jr * kc, NR, x->c + (ic + ir) * x->ldc + jc + jr, x->ldc, mr, nr,
                       accumulate);
           }
         }
