@@ -501,6 +501,7 @@ for (const name of fast) {
         [0, 4, 4, 2, 2, [2, 2], [0, 0], true],
         [128, 28, 28, 3, 3, [2, 2], [1, 1], false],
         [1, 2, 1100, 2, 2, [2, 2], [0, 0], true], // rows too wide for the C avg pool: left to ref
+        [1, 3, 2100, 2, 3, [1, 1], [0, 1], true], // more outputs a row than the C max pool's row buffers: cell by cell
         // small planes, which the C max pool takes several at a time (one per vector lane), with plane
         // counts that leave some over; the 600 planes split between two threads
         [37, 4, 4, 3, 3, [1, 1], [1, 1], true],
