@@ -227,6 +227,44 @@ test('in-place ops bump the shared version counter', () => {
   assert.deepEqual(x.toArray(), [12, 13, 14, 15]);
 });
 
+test('in-place arithmetic equals the out-of-place op copied in: broadcasting, views, operands sharing the buffer', () => {
+  const base = arange(0, 24, 1, { dtype: 'float32' }).reshape([4, 6]);
+  const row = tensor([1, -2, 3, -4, 5, -6]);
+  const cases: [string, (x: Tensor) => Tensor, (x: Tensor) => Tensor][] = [
+    ['add a row', (x) => x.add_(row), (x) => x.add(row)],
+    ['add a scaled row', (x) => x.add_(row, 0.5), (x) => x.add(row.mul(0.5))],
+    ['sub a column', (x) => x.sub_(tensor([[1], [2], [3], [4]])), (x) => x.sub(tensor([[1], [2], [3], [4]]))],
+    ['mul', (x) => x.mul_(base.add(1)), (x) => x.mul(base.add(1))],
+    ['div', (x) => x.div_(base.add(1)), (x) => x.div(base.add(1))],
+    ['itself', (x) => x.add_(x), (x) => x.add(x)], // the same buffer: out of place, then copied
+    ['its transpose', (x) => x.narrow(1, 0, 4).narrow(0, 0, 4).add_(x.narrow(0, 0, 4).narrow(1, 0, 4).T), (x) => x],
+  ];
+  for (const [what, inPlace, outOfPlace] of cases) {
+    const x = base.clone();
+    const want = what === 'its transpose' ? null : outOfPlace(x).toArray();
+    const v0 = x.version;
+    noGrad(() => inPlace(x));
+    assert.equal(x.version, v0 + 1, `${what}: version bumped once`);
+    if (want !== null) assert.deepEqual(x.toArray(), want, what);
+  }
+  // a 4×4 block added to its own transpose, read from a snapshot: symmetric afterwards
+  const y = base.clone().narrow(1, 0, 4).contiguous();
+  const sym = y.add(y.T).toArray();
+  noGrad(() => y.add_(y.T));
+  assert.deepEqual(y.toArray(), sym);
+  // a contiguous view with an offset (rows 1–2), and a strided one (a column, which goes through
+  // copy_), each against the out-of-place op copied in
+  for (const [what, view, other] of [
+    ['rows 1–2', (x: Tensor) => x.narrow(0, 1, 2), row],
+    ['column 2', (x: Tensor) => x.narrow(1, 2, 1), tensor([[2], [-2], [2], [-2]])],
+  ] as const) {
+    const [got, want] = [base.clone(), base.clone()];
+    noGrad(() => view(got).mul_(other));
+    noGrad(() => view(want).copy_(view(want).mul(other)));
+    assert.deepEqual(got.toArray(), want.toArray(), what);
+  }
+});
+
 // ---------- creation ----------
 
 test('zeros, ones, full', () => {

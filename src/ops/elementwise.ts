@@ -22,6 +22,23 @@ function mapBinary(op: BinaryOp, a: Tensor, b: Tensor, dtype: DType, name: strin
   return out;
 }
 
+/**
+ * x ← op(x, other) with the kernel writing x's own elements, where that gives what the out-of-place
+ * op and copy_ give: x floating and contiguous, other a tensor of x's dtype in another buffer that
+ * broadcasts to x's shape, and no gradient involved (an elementwise kernel reads element i of its
+ * operands before it writes element i). Returns false, having done nothing, otherwise: the caller
+ * then computes op(x, other) and copies it in (Tensor.add_ and its siblings).
+ */
+export function binaryInPlace(x: Tensor, op: 'add' | 'sub' | 'mul' | 'div', other: TensorLike): boolean {
+  if (!(other instanceof Tensor) || other.dtype !== x.dtype || !isFloating(x.dtype) || !x.isContiguous()) return false;
+  if (other.storage.data.buffer === x.storage.data.buffer) return false;
+  if (isGradEnabled() && (x.requiresGrad || other.requiresGrad)) return false; // copy_ explains the refusal
+  if (other.ndim > x.ndim || other.shape.some((s, i) => s !== 1 && s !== x.shape[x.ndim - other.ndim + i])) return false;
+  K.binary(op, viewOf(x), broadcastView(other, x.shape), x.storage.data.subarray(x.offset, x.offset + x.numel));
+  x.storage.version++;
+  return true;
+}
+
 /** Casts an operand to the computation dtype (no copy when it already has it). */
 function cast(t: Tensor, dtype: DType): Tensor {
   return t.dtype === dtype ? t : t.to(dtype);

@@ -59,7 +59,7 @@ export class SGD extends Optimizer<SGDOptions> {
     if (g.momentum !== 0) {
       const prev = s.buffers.momentum_buffer;
       // b_1 = g_1 (a copy: the caller may zero p.grad in place), then b_t = μ b_{t−1} + (1 − τ) g_t
-      const b = prev === undefined ? d.clone() : prev.mul(g.momentum).add(d.mul(1 - g.dampening));
+      const b = prev === undefined ? d.clone() : prev.mul_(g.momentum).add_(d, 1 - g.dampening);
       s.buffers.momentum_buffer = b;
       d = g.nesterov ? d.add(b.mul(g.momentum)) : b;
     }

@@ -368,19 +368,20 @@ export class Tensor {
   }
 
   add_(other: TensorLike, alpha = 1): this {
-    return this.copy_(this.add(typeof other === 'number' ? other * alpha : alpha === 1 ? other : other.mul(alpha)));
+    const o = typeof other === 'number' ? other * alpha : alpha === 1 ? other : other.mul(alpha);
+    return E.binaryInPlace(this, 'add', o) ? this : this.copy_(this.add(o));
   }
 
   sub_(other: TensorLike): this {
-    return this.copy_(this.sub(other));
+    return E.binaryInPlace(this, 'sub', other) ? this : this.copy_(this.sub(other));
   }
 
   mul_(other: TensorLike): this {
-    return this.copy_(this.mul(other));
+    return E.binaryInPlace(this, 'mul', other) ? this : this.copy_(this.mul(other));
   }
 
   div_(other: TensorLike): this {
-    return this.copy_(this.div(other));
+    return E.binaryInPlace(this, 'div', other) ? this : this.copy_(this.div(other));
   }
 
   // ---------- ops (see src/ops) ----------
