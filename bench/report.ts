@@ -7,8 +7,8 @@
  *   node dist/bench/report.js RESULTS.jsonl META.json > bench/RESULTS.md
  *
  * The targets are the project's speed targets against its peers (below, judgeTargets); each is judged from what the same run measured. A workload
- * measured in several rounds (the language models, vision nets and translation papers: BENCH_ROUNDS) counts with the median of its rounds'
- * medians, its fastest run over all rounds and its highest peak RSS.
+ * measured in several rounds (the language models, vision nets, translation papers, skip-gram and BERT: BENCH_ROUNDS) counts with the median of
+ * its rounds' medians, its fastest run over all rounds and its highest peak RSS.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -293,6 +293,8 @@ export function renderReport(rs: readonly BenchRecord[], meta: Meta): string {
   L.push('the PyTorch peer builds them with the torch.nn definitions of test/fixtures/gen_vision.py (d2l\'s, `nn.LazyLinear` included).');
   L.push('The `translate-*` workloads are the translation papers\' models, built by their papers\' code at the d2l presets, against PyTorch only');
   L.push('and interleaved with it; the PyTorch peer builds them with papers/translation/twin_torch.py, the project\'s PyTorch twin of the three papers.');
+  L.push('`skipgram` and `bert` are the skip-gram and BERT papers\' steps at their d2l presets, measured on the native backend only');
+  L.push('against PyTorch (their papers\' reference_torch.py), interleaved with it.');
   L.push('`embedding` (the skip-gram lookup and its gradient) is measured on our backends only: no peer runs it.');
   L.push('');
   return L.join('\n');
