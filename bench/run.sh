@@ -12,8 +12,9 @@
 #   BENCH_ONLY="lenet ..." only these workloads
 #   BENCH_BACKENDS="native"  only these of our backends (default: every one available)
 #   BENCH_ROUNDS=1         rounds of the character-level language models (charlm-*), of the vision nets
-#                          (vision-*) and of the translation papers (translate-*): in each round every
-#                          model runs on our backends and on PyTorch, one after the other per thread
+#                          (vision-*), of the translation papers (translate-*) and of the skip-gram and
+#                          BERT steps (skipgram, bert): in each round every model runs on our backends
+#                          (skipgram and bert: native only) and on PyTorch, one after the other per thread
 #                          count, so that both see the same load; the report takes the median over rounds
 #
 # Set-up it does when something is missing (never done by the tests): Debian's python3-torch and
@@ -22,8 +23,9 @@
 # results with its error line; the run goes on. Each measurement runs in a process of its own,
 # under a time limit. About 10 minutes on a quiet 2-core machine, plus the language models (charlm-*):
 # about 6 minutes per round under a load average of 9 on 2 cores, and the vision nets (vision-*): about
-# 10 minutes per round under a load average of 7 (BENCH_ONLY="vision-alexnet ..." runs those alone), and the
-# translation papers (translate-*): about 2 minutes per round.
+# 10 minutes per round under a load average of 7 (BENCH_ONLY="vision-alexnet ..." runs those alone), the
+# translation papers (translate-*): about 2 minutes per round, and the skip-gram and BERT steps (skipgram,
+# bert: a BERT step takes 5–7 s at 1 thread): about 3 minutes per round.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -63,13 +65,15 @@ ROUNDS="${BENCH_ROUNDS:-1}"
 case "$ROUNDS" in '' | *[!0-9]* | 0) echo "bench/run.sh: BENCH_ROUNDS must be a whole number ≥ 1, got '$ROUNDS'" >&2; exit 2 ;; esac
 # ALL: the workloads every peer is tried on; CHARLM: papers/rnn's language models, VISION: papers/vision's
 # nets at their cpu presets, TRANSLATE: the translation papers at their d2l presets (these three: ours and
-# PyTorch only); OWN: the workloads no peer runs (ours only)
+# PyTorch only); PAPERS: the skip-gram and BERT papers' steps at their d2l presets (native and PyTorch only:
+# a BERT step takes seconds on wasm); OWN: the workloads no peer runs (ours only)
 ALL="sgemm-256 sgemm-512 sgemm-1024 sgemm-2048 lenet lstm transformer resnet18"
 CHARLM="charlm-rnn charlm-gru charlm-lstm charlm-deep-lstm charlm-bi-lstm"
 VISION="vision-alexnet vision-vgg vision-nin vision-googlenet vision-resnet vision-regnet"
 TRANSLATE="translate-seq2seq translate-bahdanau translate-transformer"
+PAPERS="skipgram bert"
 OWN="embedding"
-ONLY="${BENCH_ONLY:-$ALL $CHARLM $VISION $TRANSLATE $OWN}"
+ONLY="${BENCH_ONLY:-$ALL $CHARLM $VISION $TRANSLATE $PAPERS $OWN}"
 
 say() { echo "[bench] $*" >&2; }
 note() { say "$*"; echo "$*" >> "$NOTES"; }
@@ -78,6 +82,7 @@ record() {
   node -e 'const [n, b, t, k, m] = process.argv.slice(1); console.log(JSON.stringify({ name: n, backend: b, threads: Number(t), [k]: m.slice(0, 240) }))' "$@" >> "$RESULTS"
 }
 wanted() { case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+native_only() { case " $PAPERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # measure BACKEND THREADS NAME LIMIT_S command...: runs one measurement process and keeps its JSON
 # line, or records why there is none (its last line of error output, or the time-out).
@@ -188,7 +193,7 @@ case " $BACKENDS " in
       # shellcheck disable=SC2046
       measure ref 1 "$w" 180 $PFS "$w" --backend ref --json $(few 3)
     done
-    for w in sgemm-1024 sgemm-2048 transformer resnet18 $CHARLM $VISION $TRANSLATE; do skip ref "$w" 1 "the reference kernels take too long for this harness"; done
+    for w in sgemm-1024 sgemm-2048 transformer resnet18 $CHARLM $VISION $TRANSLATE $PAPERS; do skip ref "$w" 1 "the reference kernels take too long for this harness"; done
     ;;
 esac
 
@@ -206,14 +211,18 @@ else
   for w in $ALL; do skip pytorch "$w" 1 "PyTorch unavailable (see the notes above)"; done
 fi
 
-# ---------------------------------------------------------------- language models, vision nets, translation papers
+# ---------------------------------------------------------------- language models, vision nets, translation, skip-gram, BERT
 # Ours and PyTorch interleaved (model by model, thread count by thread count, round by round), so that
 # the load of other jobs on the machine falls on both alike; each JSON line carries the load average.
 for r in $(seq "$ROUNDS"); do
-  for w in $CHARLM $VISION $TRANSLATE; do
+  for w in $CHARLM $VISION $TRANSLATE $PAPERS; do
     for t in $THREADS; do
       for b in $BACKENDS; do
         [ "$b" = ref ] && continue
+        if [ "$b" != native ] && native_only "$w"; then
+          [ "$r" = 1 ] && skip "$b" "$w" "$t" "measured on the native backend only (a BERT step takes seconds on wasm)"
+          continue
+        fi
         # shellcheck disable=SC2046
         measure "$b" "$t" "$w" 300 env PFS_THREADS="$t" PFS_WASM_RELAXED=0 $PFS "$w" --backend "$b" --threads "$t" --json $(normal)
       done

@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { bench } from '../bench/cli.js';
-import { charLMSection, find, judgeTargets, parseRecords, renderReport, translationSection, visionSection, type BenchRecord } from '../bench/report.js';
+import { charLMSection, find, judgeTargets, parseRecords, renderReport, TRAINING_WORKLOADS, translationSection, visionSection, type BenchRecord } from '../bench/report.js';
 import {
   BERT_WORKLOADS, bertBatch, CHARLM_WORKLOADS, charLMStep, measure, median, OWN_WORKLOADS, SIZES, SKIPGRAM_WORKLOADS, skipGramStepBench, TRANSLATE_WORKLOADS, translateStep, VISION_WORKLOADS, visionCpuPreset, visionStep,
   WORKLOADS,
@@ -110,36 +110,119 @@ const m = (name: string, backend: string, threads: number, median_ms: number, ex
   name, backend, threads, median_ms, min_ms: median_ms, runs: 5, peak_rss_mb: 100, ...extra,
 });
 
-test('the report judges each target from the same run', () => {
+/** The target rows of a run, by their text. */
+const targets = (rs: BenchRecord[]) => new Map(judgeTargets(rs).map((r) => [r.target, r]));
+
+test('the step-time targets: ours at 1 thread ≤ PyTorch\'s median; at 2 threads ≤ 1.1 × its fastest run and faster than ours at 1', () => {
+  assert.deepEqual(TRAINING_WORKLOADS, ['lenet', 'lstm', 'transformer', 'resnet18', 'translate-seq2seq', 'translate-bahdanau', 'translate-transformer', 'skipgram', 'bert']);
+  for (const n of TRAINING_WORKLOADS) assert.ok(WORKLOADS.some((w) => w.name === n), `${n} is a workload`);
   const rs: BenchRecord[] = [
-    m('sgemm-1024', 'native', 2, 13, { gflops: 160 }),
-    m('sgemm-1024', 'pytorch', 2, 11, { gflops: 188 }),
-    m('lenet', 'native', 2, 15, { peak_rss_mb: 300 }),
-    m('lenet', 'pytorch', 2, 13.6, { peak_rss_mb: 280 }),
-    m('lenet', 'pytorch', 1, 23.5),
-    m('resnet18', 'native', 2, 600),
-    m('resnet18', 'pytorch', 2, 444),
-    { name: 'lstm', backend: 'pytorch', threads: 2, error: 'Segmentation fault' },
+    m('lenet', 'native', 1, 22), m('lenet', 'pytorch', 1, 22.3),
+    m('lenet', 'native', 2, 14), m('lenet', 'pytorch', 2, 20, { min_ms: 12 }),
+    m('lstm', 'native', 1, 56), m('lstm', 'pytorch', 1, 41),
+    m('lstm', 'native', 2, 56), m('lstm', 'pytorch', 2, 48, { min_ms: 44 }),
+    // bert at 2 threads in two rounds: ours counts with the median of their medians, PyTorch with its fastest run of both
+    m('bert', 'native', 1, 6000), m('bert', 'pytorch', 1, 5000),
+    m('bert', 'native', 2, 4300), m('bert', 'pytorch', 2, 4500, { min_ms: 4000 }),
+    m('bert', 'native', 2, 4500), m('bert', 'pytorch', 2, 4200, { min_ms: 3950 }),
+    { name: 'transformer', backend: 'pytorch', threads: 1, error: 'Segmentation fault' }, m('transformer', 'native', 1, 120),
   ];
-  const rows = new Map(judgeTargets(rs).map((r) => [r.target.split(' ').slice(0, 3).join(' '), r]));
-  const sgemm = rows.get('native SGEMM 1024,')!;
-  assert.equal(sgemm.verdict, 'met'); // 160 / 188 = 0.85 ≥ 0.8
-  assert.ok(Math.abs(sgemm.ratio! - 160 / 188) < 1e-12);
-  const lenet = rows.get('native LeNet step')!;
-  assert.equal(lenet.verdict, 'missed'); // 15 ms > 13.6 ms (the 2-thread figure, not the 1-thread one)
-  assert.ok(Math.abs(lenet.ratio! - 15 / 13.6) < 1e-12);
-  assert.equal(rows.get('native ResNet-18 step')!.verdict, 'met'); // 600 / 444 = 1.35 ≤ 1.5
-  assert.equal(rows.get('native LSTM step')!.verdict, 'not measured');
-  assert.equal(rows.get('wasm SGEMM 1024,')!.verdict, 'not measured');
-  assert.equal(rows.get('peak RSS of')!.verdict, 'met'); // 300 / 280 ≤ 2
+  const t = targets(rs);
+  const row = (name: string) => {
+    const r = t.get(name);
+    assert.ok(r, `a row "${name}"`);
+    return r;
+  };
+  const lenet1 = row('native lenet step, 1 thread ≤ PyTorch (median)');
+  assert.equal(lenet1.verdict, 'met'); // 22 ≤ 22.3
+  assert.ok(Math.abs(lenet1.ratio! - 22 / 22.3) < 1e-12);
+  assert.equal(row('native lstm step, 1 thread ≤ PyTorch (median)').verdict, 'missed'); // 56 / 41 = 1.37
+  assert.equal(row('native bert step, 1 thread ≤ PyTorch (median)').verdict, 'missed'); // 6000 / 5000
+  assert.equal(row('native transformer step, 1 thread ≤ PyTorch (median)').verdict, 'not measured'); // PyTorch failed
+  assert.equal(row('native skipgram step, 1 thread ≤ PyTorch (median)').verdict, 'not measured'); // no records
+  // 2 threads against PyTorch's fastest run: lenet 14 / 12 = 1.17 misses, though below PyTorch's median of 20
+  const lenet2 = row('native lenet step, 2 threads ≤ 1.1 × PyTorch\'s fastest');
+  assert.equal(lenet2.verdict, 'missed');
+  assert.ok(Math.abs(lenet2.ratio! - 14 / 12) < 1e-12);
+  assert.equal(lenet2.peer, '12.0 ms (fastest)');
+  // bert: ours the median of 4300 and 4500, PyTorch's fastest of 4000 and 3950: 4400 / 3950 = 1.114 misses (4400 / 4000 would not)
+  const bert2 = row('native bert step, 2 threads ≤ 1.1 × PyTorch\'s fastest');
+  assert.ok(Math.abs(bert2.ratio! - 4400 / 3950) < 1e-12);
+  assert.equal(bert2.verdict, 'missed');
+  assert.equal(row('native lstm step, 2 threads ≤ 1.1 × PyTorch\'s fastest').verdict, 'missed'); // 56 / 44 = 1.27
+  // and faster than our own 1-thread median: lenet 14 < 22; lstm 56 = 56 is not faster
+  const faster = (n: string) => row(`native ${n} step, 2 threads faster than its 1 thread (medians)`);
+  assert.equal(faster('lenet').verdict, 'met');
+  assert.ok(Math.abs(faster('lenet').ratio! - 14 / 22) < 1e-12);
+  assert.equal(faster('lstm').verdict, 'missed');
+  assert.equal(faster('bert').verdict, 'met'); // 4400 < 6000
+  assert.equal(faster('transformer').verdict, 'not measured'); // no 2-thread run
+  assert.equal(faster('translate-seq2seq').verdict, 'not measured');
+  // every training workload has its three rows, and no old 2-thread target is left
+  for (const n of TRAINING_WORKLOADS) assert.ok(t.has(`native ${n} step, 2 threads faster than its 1 thread (medians)`), n);
+  assert.ok(![...t.keys()].some((k) => /LeNet|ResNet|Transformer layer/.test(k)), [...t.keys()].join('\n'));
 
   const md = renderReport(rs, { machine: 'Test CPU', cores: 2, commit: 'abc1234', command: 'bash bench/run.sh' });
   assert.match(md, /- machine: Test CPU, 2 cores/);
   assert.match(md, /- commit: abc1234/);
-  assert.match(md, /\| native LeNet step ≤ PyTorch \(2 threads\) \| 15\.0 ms \| 13\.6 ms \| 1\.10 \| \*\*missed\*\* \|/);
-  assert.match(md, /\| sgemm-1024 \| 160\.0 GFLOP\/s \(13\.0 ms\) \| 188\.0 GFLOP\/s \(11\.0 ms\) \|/);
+  assert.match(md, /^\| native lenet step, 2 threads ≤ 1\.1 × PyTorch's fastest \| 14\.0 ms \| 12\.0 ms \(fastest\) \| 1\.17 \| \*\*missed\*\* \|$/m);
+  assert.match(md, /^\| native transformer step, 1 thread ≤ PyTorch \(median\) \| 120 ms \| failed \| — \| not measured \|$/m);
   assert.match(md, /failed \[1\]/);
   assert.match(md, /^1\. failed: Segmentation fault$/m);
+});
+
+test('the language-model targets: ours ≥ PyTorch in tokens/s, at 1 and at 2 threads', () => {
+  const rs: BenchRecord[] = [
+    m('charlm-lstm', 'native', 1, 100), m('charlm-lstm', 'pytorch', 1, 120),
+    m('charlm-lstm', 'native', 2, 90), m('charlm-lstm', 'pytorch', 2, 80),
+    m('charlm-gru', 'native', 1, 50), { name: 'charlm-gru', backend: 'pytorch', threads: 1, error: 'killed' },
+  ];
+  const t = targets(rs);
+  const lstm1 = t.get('native charlm-lstm, 1 thread ≥ PyTorch (tokens/s)')!;
+  assert.equal(lstm1.verdict, 'met'); // 11,200 against 9,333 tokens/s
+  assert.ok(Math.abs(lstm1.ratio! - 120 / 100) < 1e-12);
+  assert.deepEqual([lstm1.ours, lstm1.peer], ['11,200 tokens/s', '9,333 tokens/s']);
+  assert.equal(t.get('native charlm-lstm, 2 threads ≥ PyTorch (tokens/s)')!.verdict, 'missed'); // 80 / 90 = 0.89
+  assert.equal(t.get('native charlm-gru, 1 thread ≥ PyTorch (tokens/s)')!.verdict, 'not measured');
+  assert.equal(t.get('native charlm-bi-lstm, 2 threads ≥ PyTorch (tokens/s)')!.verdict, 'not measured');
+  assert.deepEqual(
+    [...t.keys()].filter((k) => k.includes('charlm')),
+    CHARLM_WORKLOADS.flatMap((w) => [`native ${w.name}, 1 thread ≥ PyTorch (tokens/s)`, `native ${w.name}, 2 threads ≥ PyTorch (tokens/s)`]),
+  );
+});
+
+test('the memory target: ours at most PyTorch\'s peak RSS on every workload both ran, the worst named', () => {
+  const target = 'native peak RSS ≤ PyTorch\'s on every workload both ran, at each thread count (the worst)';
+  const rss = (rs: BenchRecord[]) => targets(rs).get(target)!;
+  const rs: BenchRecord[] = [
+    m('lenet', 'native', 1, 20, { peak_rss_mb: 150 }), m('lenet', 'pytorch', 1, 20, { peak_rss_mb: 280 }),
+    m('bert', 'native', 2, 4000, { peak_rss_mb: 900 }), m('bert', 'pytorch', 2, 4000, { peak_rss_mb: 1000 }),
+    m('embedding', 'native', 1, 5, { peak_rss_mb: 5000 }), // no peer: not compared
+    m('lstm', 'native', 2, 50, { peak_rss_mb: 400 }), { name: 'lstm', backend: 'pytorch', threads: 2, error: 'killed' },
+  ];
+  const met = rss(rs);
+  assert.equal(met.verdict, 'met');
+  assert.equal(met.ours, '900 MB (bert, 2t; worst of 2 compared)'); // 0.90 beats lenet's 0.54
+  assert.equal(met.peer, '1000 MB');
+  assert.ok(Math.abs(met.ratio! - 0.9) < 1e-12);
+  // rounds count with their highest peak; one workload above PyTorch's misses the target
+  const missed = rss([...rs, m('lenet', 'native', 2, 15, { peak_rss_mb: 310 }), m('lenet', 'native', 2, 16, { peak_rss_mb: 290 }), m('lenet', 'pytorch', 2, 14, { peak_rss_mb: 300 })]);
+  assert.equal(missed.verdict, 'missed');
+  assert.equal(missed.ours, '310 MB (lenet, 2t; worst of 3 compared)');
+  assert.equal(rss([m('lenet', 'native', 1, 20), m('lenet', 'pytorch', 2, 20)]).verdict, 'not measured'); // not at the same thread count
+});
+
+test('the SGEMM targets stay: native against PyTorch, wasm against TF.js wasm and its own 1 thread', () => {
+  const t = targets([
+    m('sgemm-1024', 'native', 2, 13, { gflops: 160 }), m('sgemm-1024', 'pytorch', 2, 11, { gflops: 188 }),
+    m('sgemm-1024', 'wasm', 1, 50, { gflops: 46 }), m('sgemm-1024', 'tfjs-wasm', 1, 70, { gflops: 29 }),
+  ]);
+  const native = t.get('native SGEMM 1024, 2 threads ≥ 0.8 × PyTorch (GFLOP/s)')!;
+  assert.equal(native.verdict, 'met'); // 160 / 188 = 0.85 ≥ 0.8
+  assert.ok(Math.abs(native.ratio! - 160 / 188) < 1e-12);
+  assert.deepEqual([native.ours, native.peer], ['160.0 GFLOP/s', '188.0 GFLOP/s']);
+  assert.equal(t.get('wasm SGEMM 1024, 1 thread ≥ 1.5 × TF.js wasm (GFLOP/s)')!.verdict, 'met'); // 46 / 29 = 1.59
+  assert.equal(t.get('wasm SGEMM 1024, 2 threads ≥ 1.7 × its 1 thread (GFLOP/s)')!.verdict, 'not measured');
 });
 
 test('the relaxed-SIMD wasm build is judged apart, only where the run measured it', () => {
@@ -148,7 +231,6 @@ test('the relaxed-SIMD wasm build is judged apart, only where the run measured i
     m('sgemm-1024', 'wasm', 2, 26, { gflops: 78 }),
     m('sgemm-1024', 'tfjs-wasm', 1, 70, { gflops: 29 }),
   ];
-  const targets = (rs: BenchRecord[]) => new Map(judgeTargets(rs).map((r) => [r.target, r]));
   const p = targets(plain);
   assert.equal(p.get('wasm SGEMM 1024, 1 thread ≥ 1.5 × TF.js wasm (GFLOP/s)')!.verdict, 'missed'); // 40 / 29 = 1.38
   assert.ok(![...p.keys()].some((k) => k.startsWith('wasm-relaxed')), 'no relaxed rows without relaxed measurements');
