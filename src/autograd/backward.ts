@@ -8,6 +8,7 @@ import type { PartialGrad } from './node.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { enableGrad, noGrad } from './mode.js';
 import { trackAllocations } from '../tensor/dtype.js';
+import { inPass } from './pass.js';
 
 export interface BackwardOptions {
   /** Keep the saved tensors so backward can run through this graph again. */
@@ -165,5 +166,5 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       reading.clear();
     }
   };
-  trackAllocations((fresh) => (opts.createGraph ? enableGrad(() => run(fresh)) : noGrad(() => run(fresh))));
+  trackAllocations((fresh) => (opts.createGraph ? enableGrad(() => run(fresh)) : noGrad(() => inPass(() => run(fresh)))));
 }

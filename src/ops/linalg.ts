@@ -1,5 +1,6 @@
 /** matmul with PyTorch's semantics: 1-D operands, 2-D, and batched with broadcast batch dims. */
 import type { PartialGrad } from '../autograd/node.js';
+import { transposedInPass } from '../autograd/pass.js';
 import { K } from '../backend/registry.js';
 import { broadcastShapes, numel, shapeStr } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -53,13 +54,20 @@ function mm(a: Tensor, b: Tensor, a0: Tensor, b0: Tensor): Tensor {
   // its gradient computed transposed, (gᵀa)ᵀ instead of aᵀg, so the view's backward hands its leaf
   // a contiguous gradient rather than a strided one that must be copied.
   return record(out, 'matmul', [a, b], [a, b], (g, [a, b]) => g.ndim === 2 ? [
-    // 2-D: each gradient a product that backward may add into a running sum by itself (productGrad)
-    !a.requiresGrad ? null : productGrad(g, b.transpose(0, 1), () => isTransposed(a) ? mm(b, g.transpose(0, 1), b, g).transpose(0, 1) : mm(g, b.transpose(0, 1), g, b)),
+    // 2-D: each gradient a product that backward may add into a running sum by itself (productGrad);
+    // bᵀ contiguous from b's second product in this backward pass (a recurrent weight: autograd/pass.ts)
+    !a.requiresGrad ? null : aGrad(g, b, transposedInPass(b), isTransposed(a)),
     !b.requiresGrad ? null : productGrad(a.transpose(0, 1), g, () => isTransposed(b) ? mm(g.transpose(0, 1), a, g, a).transpose(0, 1) : mm(a.transpose(0, 1), g, a, g)),
   ] : [
     !a.requiresGrad ? null : sumTo(mm(g, b.transpose(-1, -2), g, b), a.shape),
     !b.requiresGrad ? null : sumTo(mm(a.transpose(-1, -2), g, a, g), b.shape),
   ]);
+}
+
+/** The gradient g · bᵀ of a 2-D product's first operand, through bt (bᵀ contiguous) where there is one. */
+function aGrad(g: Tensor, b: Tensor, bt: Tensor | null, transposedA: boolean): PartialGrad {
+  if (bt !== null) return productGrad(g, bt, () => mm(g, bt, g, bt));
+  return productGrad(g, b.transpose(0, 1), () => transposedA ? mm(b, g.transpose(0, 1), b, g).transpose(0, 1) : mm(g, b.transpose(0, 1), g, b));
 }
 
 /**
