@@ -1,7 +1,7 @@
 /*
  * The softmax passes for one element type (T; FN(name) adds the type suffix; LOADD(p) reads PFS_VD
- * values of T at p as a vector of doubles, STORED(p, v) writes one back rounded to T). A row is
- * PFS_VD-wide vectors and a scalar tail.
+ * values of T at p as a vector of doubles, STORED(p, v) writes one back rounded to T; FLOAT_EXP is 1
+ * for float arrays: see row_sum_exp_into). A row is PFS_VD-wide vectors and a scalar tail.
  */
 
 typedef struct {
@@ -38,21 +38,59 @@ static double FN(row_sum_exp)(const T *x, int64_t n, double m) {
   return s;
 }
 
+/*
+ * Σ exp(x − m) over a row, each exp(x − m) stored in out (rounded to T). With FLOAT_EXP (float
+ * arrays) the vector part takes exp in float, PFS_VF values at a time (vmath.h's vf_exp, within a
+ * unit or two in the last place of float), x − m too, and adds each half of the vector into the
+ * double sum: a float result needs no more, and double's exp took three quarters of a Transformer's
+ * softmax.
+ */
+static double FN(row_sum_exp_into)(const T *x, T *out, int64_t n, double m) {
+#if FLOAT_EXP
+  const int64_t nv = n / PFS_VF * PFS_VF;
+  const vf mv = vf_splat((float)m);
+  vd acc = vd_splat(0);
+  for (int64_t j = 0; j < nv; j += PFS_VF) {
+    const vf e = vf_exp(vf_load(x + j) - mv);
+    memcpy(out + j, &e, sizeof e);
+    acc += vd_load_f32(out + j) + vd_load_f32(out + j + PFS_VD);
+  }
+#else
+  const int64_t nv = n / PFS_VD * PFS_VD;
+  const vd mv = vd_splat(m);
+  vd acc = vd_splat(0);
+  for (int64_t j = 0; j < nv; j += PFS_VD) {
+    const vd e = vd_exp(LOADD(x + j) - mv);
+    acc += e;
+    STORED(out + j, e);
+  }
+#endif
+  double s = 0;
+  for (int l = 0; l < PFS_VD; l++) s += acc[l];
+  for (int64_t j = nv; j < n; j++) {
+    const double e = exp1((double)x[j] - m);
+    s += e;
+    out[j] = (T)e;
+  }
+  return s;
+}
+
 static void FN(softmax_row)(const T *x, T *out, int64_t n, int log_softmax) {
   const int64_t nv = n / PFS_VD * PFS_VD;
   double m = FN(row_max)(x, n);
   if (log_softmax && !(m - m == 0)) m = 0;
-  const double s = FN(row_sum_exp)(x, n, m);
-  const vd mv = vd_splat(m);
+  const double s = log_softmax ? FN(row_sum_exp)(x, n, m) : FN(row_sum_exp_into)(x, out, n, m);
   if (log_softmax) {
     const double lse = m + log(s);
     const vd lv = vd_splat(lse);
     for (int64_t j = 0; j < nv; j += PFS_VD) STORED(out + j, LOADD(x + j) - lv);
     for (int64_t j = nv; j < n; j++) out[j] = (T)((double)x[j] - lse);
   } else {
+    /* each exp(x − m) was stored in out by the sum's pass (rounded to T): divided by the sum here,
+     * which rounds once more, so exp runs once per value */
     const vd sv = vd_splat(s);
-    for (int64_t j = 0; j < nv; j += PFS_VD) STORED(out + j, vd_exp(LOADD(x + j) - mv) / sv);
-    for (int64_t j = nv; j < n; j++) out[j] = (T)(exp1((double)x[j] - m) / s);
+    for (int64_t j = 0; j < nv; j += PFS_VD) STORED(out + j, LOADD(out + j) / sv);
+    for (int64_t j = nv; j < n; j++) out[j] = (T)((double)out[j] / s);
   }
 }
 
