@@ -3,8 +3,8 @@
  * the formulas of `softmax` / `softmaxBackward` in src/backend/kernels.ts. Values are computed in
  * double (a row's max, its sum of exponentials, each output), as the reference does, and rounded to
  * the array's type; exp is vmath.h's, for the rows' scalar tails too. Softmax stores each exp(x − m)
- * in the output and then divides it by the sum (exp once per value, the output rounded twice), and
- * on float arrays takes those exps in float (softmax_impl.h's row_sum_exp_into): within the
+ * in the output and then divides it by the sum (exp once per value, the output rounded twice). On
+ * float arrays the sums' exps are taken in float (softmax_impl.h's row_sum_exp_into): within the
  * conformance test's 3e-7 of the reference. Threads take whole rows.
  */
 #include <math.h> /* log */

@@ -26,12 +26,25 @@ static double FN(row_max)(const T *x, int64_t n) {
   return m;
 }
 
-/* Σ exp(x − m) over a row. */
+/* Σ exp(x − m) over a row (with FLOAT_EXP, exps in float as row_sum_exp_into takes them). */
 static double FN(row_sum_exp)(const T *x, int64_t n, double m) {
+#if FLOAT_EXP
+  const int64_t nv = n / PFS_VF * PFS_VF;
+  const vf mv = vf_splat((float)m);
+  vd acc = vd_splat(0);
+  for (int64_t j = 0; j < nv; j += PFS_VF) {
+    const vf e = vf_exp(vf_load(x + j) - mv);
+    vfh lo, hi;
+    memcpy(&lo, &e, sizeof lo);
+    memcpy(&hi, (const char *)&e + sizeof lo, sizeof hi);
+    acc += __builtin_convertvector(lo, vd) + __builtin_convertvector(hi, vd);
+  }
+#else
   const int64_t nv = n / PFS_VD * PFS_VD;
   const vd mv = vd_splat(m);
   vd acc = vd_splat(0);
   for (int64_t j = 0; j < nv; j += PFS_VD) acc += vd_exp(LOADD(x + j) - mv);
+#endif
   double s = 0;
   for (int l = 0; l < PFS_VD; l++) s += acc[l];
   for (int64_t j = nv; j < n; j++) s += exp1((double)x[j] - m);
