@@ -122,7 +122,20 @@ static void FN(softmax_backward_row)(const T *y, const T *g, T *dx, int64_t n, i
   for (int l = 0; l < PFS_VD; l++) s += acc[l];
   const vd sv = vd_splat(s);
   if (log_softmax) {
+#if FLOAT_EXP /* exp(y) in float, the rest in double, as the forward's sums */
+    const int64_t nf = n / PFS_VF * PFS_VF;
+    for (int64_t j = 0; j < nf; j += PFS_VF) {
+      const vf e = vf_exp(vf_load(y + j));
+      vfh lo, hi;
+      memcpy(&lo, &e, sizeof lo);
+      memcpy(&hi, (const char *)&e + sizeof lo, sizeof hi);
+      STORED(dx + j, LOADD(g + j) - __builtin_convertvector(lo, vd) * sv);
+      STORED(dx + j + PFS_VD, LOADD(g + j + PFS_VD) - __builtin_convertvector(hi, vd) * sv);
+    }
+    for (int64_t j = nf; j < nv; j += PFS_VD) STORED(dx + j, LOADD(g + j) - vd_exp(LOADD(y + j)) * sv);
+#else
     for (int64_t j = 0; j < nv; j += PFS_VD) STORED(dx + j, LOADD(g + j) - vd_exp(LOADD(y + j)) * sv);
+#endif
     for (int64_t j = nv; j < n; j++) dx[j] = (T)((double)g[j] - exp1((double)y[j]) * s);
   } else {
     for (int64_t j = 0; j < nv; j += PFS_VD) STORED(dx + j, LOADD(y + j) * (LOADD(g + j) - sv));
