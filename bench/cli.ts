@@ -4,9 +4,11 @@
  * Times the workloads of bench/workloads.ts on one backend and prints, per workload, the median and
  * the fastest wall time of one run (and GFLOP/s for GEMM, tokens/s for the language models). With
  * --json, one line per result:
- *   {"name", "backend", "threads", "median_ms", "min_ms", "runs", "gflops"?, "tokens_per_s"?, "images_per_s"?, "peak_rss_mb", "load_avg"}
+ *   {"name", "backend", "threads", "median_ms", "min_ms", "runs", "gflops"?, "tokens_per_s"?, "images_per_s"?, "peak_rss_mb", "pool_peak_mb", "load_avg"}
  * peak_rss_mb is the process's peak resident memory so far: it is the workload's own figure when
- * the workload runs alone in its process (bench/run.sh does that). load_avg is the machine's 1, 5
+ * the workload runs alone in its process (bench/run.sh does that). pool_peak_mb is the most the
+ * buffer pool (src/tensor/dtype.ts: gradients backward has released, for reuse) has held so far,
+ * part of that resident memory. load_avg is the machine's 1, 5
  * and 15-minute load average when the workload started (other jobs on the machine slow it down).
  *
  * Also runnable on its own: `node dist/bench/cli.js ...` takes the same arguments.
@@ -17,6 +19,7 @@ import { parseArgs } from '../cli/args.js';
 import { getWasmThreads, nativeStatus, setWasmThreads, wasmStatus, wasmThreadsReady } from '../src/backend/auto.js';
 import { getNumThreads, setNumThreads } from '../src/backend/native/index.js';
 import { availableBackends, backendInfo, useBackend } from '../src/backend/registry.js';
+import { poolStats } from '../src/tensor/dtype.js';
 import { browserBench, BROWSER_WORKLOADS } from './browser.js';
 import { findWorkloads, measure, WORKLOADS } from './workloads.js';
 
@@ -28,7 +31,7 @@ Options:
   --runs N        exactly N timed runs per workload (default: as many as about 2-5 s allow)
   --warmup N      untimed runs first (default 2)
   --json          one JSON line per result: name, backend, threads, median_ms, min_ms, runs, gflops, tokens_per_s,
-                  images_per_s, peak_rss_mb, load_avg
+                  images_per_s, peak_rss_mb, pool_peak_mb, load_avg
   --list          the workloads and the backends available, then exit
 
 Browser workloads (browser-lenet, browser-lstm; alone, not with the others): --threads N, --runs N, --warmup N, --json,
@@ -50,6 +53,7 @@ export interface BenchResult {
   /** Images trained on per second (images of one run / median time), for the vision nets. */
   images_per_s?: number;
   peak_rss_mb: number;
+  pool_peak_mb: number;
   /** 1, 5 and 15-minute load average of the machine when the workload started. */
   load_avg: number[];
 }
@@ -128,11 +132,12 @@ export function bench(argv: readonly string[], out: NodeJS.WritableStream = proc
       maxRuns: runs ?? w.maxRuns,
       budgetMs: runs !== undefined ? 0 : w.budgetMs,
     });
-    const r: BenchResult = { name: w.name, backend, threads, median_ms: round(t.median_ms, 3), min_ms: round(t.min_ms, 3), runs: t.runs, peak_rss_mb: 0, load_avg };
+    const r: BenchResult = { name: w.name, backend, threads, median_ms: round(t.median_ms, 3), min_ms: round(t.min_ms, 3), runs: t.runs, peak_rss_mb: 0, pool_peak_mb: 0, load_avg };
     if (w.flops !== undefined) r.gflops = round(w.flops / t.median_ms / 1e6, 2);
     if (w.tokens !== undefined) r.tokens_per_s = round((w.tokens / t.median_ms) * 1000, 1);
     if (w.images !== undefined) r.images_per_s = round((w.images / t.median_ms) * 1000, 1);
     r.peak_rss_mb = round(process.resourceUsage().maxRSS / 1024, 1); // maxRSS is in KiB
+    r.pool_peak_mb = round(poolStats().peakBytes / 2 ** 20, 1);
     if (json) out.write(JSON.stringify(r) + '\n');
     else {
       const gf = r.gflops !== undefined ? r.gflops.toFixed(1) : '';

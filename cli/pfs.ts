@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { backendInfo } from '../src/backend/registry.js';
 import { nativeStatus, wasmStatus } from '../src/backend/auto.js';
 import { getNumThreads, tuneMalloc } from '../src/backend/native/index.js';
+import { poolStats } from '../src/tensor/dtype.js';
 import { readSafetensorsMetadata } from '../src/io/atomic.js';
 import { checkCheckpointPaper } from '../src/train/checkpoint.js';
 import { applyOverrides, describeSchema } from '../src/train/config.js';
@@ -127,6 +128,7 @@ function info(argv: string[]): number {
     `kernels from ref: ${b.fallbacks.length ? b.fallbacks.join(', ') : 'none'}`,
     `native: ${nativeStatus().available ? `available, C kernels (${nativeStatus().build}), ${getNumThreads()} threads` : `unavailable (${nativeStatus().reason})`}`,
     `wasm: ${wasmStatus().available ? `available, ${wasmStatus().reason}` : `unavailable (${wasmStatus().reason})`}`,
+    `buffer pool: keeps up to ${poolStats().limitBytes / 2 ** 20} MiB of the gradients backward has finished with, for reuse (pfs bench reports its peak)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

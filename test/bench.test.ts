@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { bench } from '../bench/cli.js';
+import { POOL_LIMIT_BYTES } from '../src/tensor/dtype.js';
 import { charLMSection, find, judgeTargets, parseRecords, renderReport, TRAINING_WORKLOADS, translationSection, visionSection, type BenchRecord } from '../bench/report.js';
 import {
   BERT_WORKLOADS, bertBatch, CHARLM_WORKLOADS, charLMStep, measure, median, OWN_WORKLOADS, SIZES, SKIPGRAM_WORKLOADS, skipGramStepBench, TRANSLATE_WORKLOADS, translateStep, VISION_WORKLOADS, visionCpuPreset, visionStep,
@@ -55,6 +56,8 @@ test('--json prints one line per workload, GFLOP/s agreeing with the median', ()
   const slack = 0.01 + (expected * 0.0005) / r.median_ms;
   assert.ok(Math.abs(r.gflops - expected) <= slack, `gflops ${r.gflops}, 2n³/median gives ${expected} (±${slack})`);
   assert.ok(r.peak_rss_mb > 10, `peak RSS ${r.peak_rss_mb} MB`);
+  // the buffer pool's peak so far in this process, within its limit
+  assert.ok(r.pool_peak_mb >= 0 && r.pool_peak_mb <= POOL_LIMIT_BYTES / 2 ** 20, `pool peak ${r.pool_peak_mb} MB`);
 });
 
 test('--backend ref runs on one thread; the text table names the backend', (t) => {

@@ -7,7 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import type { PartialGrad } from './node.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { enableGrad, noGrad } from './mode.js';
-import { trackAllocations } from '../tensor/dtype.js';
+import { releaseArray, trackAllocations } from '../tensor/dtype.js';
 import { inPass } from './pass.js';
 
 export interface BackwardOptions {
@@ -164,6 +164,10 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
         if (gi && inp.requiresGrad) accumulate(inp, gi);
       });
       reading.clear();
+      // t's gradient, used up: its buffer goes back to the pool when this pass made it and nothing
+      // holds it now (no entry of `grads`, no leaf's .grad; retainGrad took a copy)
+      const b = g.storage.data.buffer;
+      if (!opts.createGraph && fresh.has(b) && !given.has(b) && !refs.has(b)) releaseArray(g.storage.data);
     }
   };
   trackAllocations((fresh) => (opts.createGraph ? enableGrad(() => run(fresh)) : noGrad(() => inPass(() => run(fresh)))));

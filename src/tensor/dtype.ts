@@ -64,9 +64,12 @@ export function allocate(dtype: DType, n: number, shape?: readonly number[], op?
  */
 export function allocateEmpty(dtype: DType, n: number, shape?: readonly number[], op?: string): TypedArray {
   checkNumel(dtype, n, shape, op);
-  let a: TypedArray;
+  let a: TypedArray | undefined;
   const bytes = n * BYTES_PER_ELEMENT[dtype];
-  if (unsafeBytes !== null && bytes >= UNSAFE_MIN_BYTES) {
+  if (bytes >= UNSAFE_MIN_BYTES) a = fromPool(dtype, n);
+  if (a !== undefined) {
+    // a buffer backward let go of (releaseArray), most likely still in the cache
+  } else if (unsafeBytes !== null && bytes >= UNSAFE_MIN_BYTES) {
     const buf = unsafeBytes(bytes).buffer;
     a = dtype === 'float32' ? new Float32Array(buf, 0, n)
       : dtype === 'float64' ? new Float64Array(buf, 0, n)
@@ -78,6 +81,61 @@ export function allocateEmpty(dtype: DType, n: number, shape?: readonly number[]
   if (poison) a.fill(dtype === 'bool' ? 0xa5 : dtype === 'int32' ? 0x5a5a5a5a : NaN);
   tracked?.add(a.buffer);
   return a;
+}
+
+/**
+ * Arrays that no tensor uses any more, by dtype and length, for allocateEmpty to hand out again:
+ * backward releases the gradients it made and has finished with (autograd/backward.ts). A buffer
+ * reused at once is still in the processor's caches, where a new one is fresh memory for the
+ * kernel to fault in and V8 to collect. At most POOL_LIMIT_BYTES are kept; an array past that is
+ * left to the garbage collector.
+ */
+const pool = new Map<string, TypedArray[]>();
+let pooledBytes = 0;
+let pooledPeak = 0;
+let reused = 0;
+
+/** The most bytes the pool keeps. */
+export const POOL_LIMIT_BYTES = 64 * 2 ** 20;
+
+function fromPool(dtype: DType, n: number): TypedArray | undefined {
+  const list = pool.get(`${dtype}:${n}`);
+  const a = list?.pop();
+  if (a !== undefined) {
+    pooledBytes -= a.byteLength;
+    reused++;
+  }
+  return a;
+}
+
+/**
+ * Hands an array back for allocateEmpty to reuse: the caller vouches that no tensor reads or writes
+ * it any more. Taken only whole (its own buffer, from its start) and from UNSAFE_MIN_BYTES up, while
+ * the pool holds under POOL_LIMIT_BYTES. With poisoning on, every whole array released is filled
+ * with the poison, the small ones too, so that a tensor still reading it shows up in the tests.
+ */
+export function releaseArray(a: TypedArray): void {
+  const bytes = a.byteLength;
+  if (a.byteOffset !== 0 || a.buffer.byteLength !== bytes) return;
+  if (poison) a.fill(a instanceof Uint8Array ? 0xa5 : a instanceof Int32Array ? 0x5a5a5a5a : NaN);
+  if (bytes < UNSAFE_MIN_BYTES || pooledBytes + bytes > POOL_LIMIT_BYTES) return;
+  const key = `${dtypeOfArray(a)}:${a.length}`;
+  let list = pool.get(key);
+  if (list === undefined) pool.set(key, (list = []));
+  list.push(a);
+  pooledBytes += bytes;
+  pooledPeak = Math.max(pooledPeak, pooledBytes);
+}
+
+/** What the pool holds now, the most it has held, and how many arrays it has handed out again. */
+export function poolStats(): { bytes: number; peakBytes: number; reused: number; limitBytes: number } {
+  return { bytes: pooledBytes, peakBytes: pooledPeak, reused, limitBytes: POOL_LIMIT_BYTES };
+}
+
+/** Empties the pool (its arrays are left to the garbage collector). */
+export function clearPool(): void {
+  pool.clear();
+  pooledBytes = 0;
 }
 
 /**
