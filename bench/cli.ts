@@ -97,6 +97,15 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 const NAME_WIDTH = Math.max(12, ...WORKLOADS.map((w) => w.name.length));
 
 /** `pfs bench`: returns the exit status (a promise of it for the browser workloads, bench/browser.ts). */
+/**
+ * The native backend as it is now: its build (malloc as tuned by now, which `reason`, fixed when the
+ * addon loaded, does not show) and threads, or why it is not there.
+ */
+function nativeLine(): string {
+  const s = nativeStatus();
+  return s.available ? `C kernels (${s.build}), ${getNumThreads()} threads` : s.reason;
+}
+
 export function bench(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): number | Promise<number> {
   if (argv.some((a) => a.startsWith('browser-'))) return browserBench(argv, out);
   const args = parseArgs(argv, ['json', 'list', 'help'], ['backend', 'threads', 'runs', 'warmup'], false);
@@ -106,11 +115,11 @@ export function bench(argv: readonly string[], out: NodeJS.WritableStream = proc
   }
   const json = args.flags.json === true;
   if (args.flags.list) {
-    if (json) out.write(JSON.stringify({ workloads: WORKLOADS.map((w) => w.name), backends: availableBackends(), native: nativeStatus().reason }) + '\n');
+    if (json) out.write(JSON.stringify({ workloads: WORKLOADS.map((w) => w.name), backends: availableBackends(), native: nativeLine() }) + '\n');
     else {
       for (const w of WORKLOADS) out.write(`${w.name.padEnd(NAME_WIDTH)} ${w.description}\n`);
       for (const w of BROWSER_WORKLOADS) out.write(`${w.padEnd(NAME_WIDTH)} the ${w.slice(8)} step in headless Chromium (the app's worker, wasm), TF.js cpu and wasm there, and Node's wasm backend; run alone (bench/browser.ts)\n`);
-      out.write(`backends: ${availableBackends().join(', ')} (native: ${nativeStatus().reason})\n`);
+      out.write(`backends: ${availableBackends().join(', ')} (native: ${nativeLine()})\n`);
     }
     return 0;
   }
