@@ -4,7 +4,7 @@
  * double (a row's max, its sum of exponentials, each output), as the reference does, and rounded to
  * the array's type; exp is vmath.h's, for the rows' scalar tails too. Softmax stores each exp(x − m)
  * in the output and then divides it by the sum (exp once per value, the output rounded twice). On
- * float arrays the sums' exps are taken in float (softmax_impl.h's row_sum_exp_into): within the
+ * float arrays the sums' exps are taken in float (softmax_impl.h's row_sum_exp): within the
  * conformance test's 3e-7 of the reference. Threads take whole rows.
  */
 #include <math.h> /* log */
@@ -23,6 +23,15 @@
 /* exp of one double, through the vector exp (the tails of rows then round as their vector parts do; the
  * wasm build has no C library exp). */
 static inline double exp1(double x) { return vd_exp(vd_splat(x))[0]; }
+
+/* The two halves of a vector of floats as vectors of doubles. */
+static inline void vf_halves(vf v, vd *lo, vd *hi) {
+  vfh h;
+  memcpy(&h, &v, sizeof h);
+  *lo = __builtin_convertvector(h, vd);
+  memcpy(&h, (const char *)&v + sizeof h, sizeof h);
+  *hi = __builtin_convertvector(h, vd);
+}
 
 #define T float
 #define FN(name) PASTE(name, _f32)

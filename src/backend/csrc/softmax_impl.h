@@ -1,7 +1,7 @@
 /*
  * The softmax passes for one element type (T; FN(name) adds the type suffix; LOADD(p) reads PFS_VD
  * values of T at p as a vector of doubles, STORED(p, v) writes one back rounded to T; FLOAT_EXP is 1
- * for float arrays: see row_sum_exp_into). A row is PFS_VD-wide vectors and a scalar tail.
+ * for float arrays: see row_sum_exp). A row is PFS_VD-wide vectors and a scalar tail.
  */
 
 typedef struct {
@@ -26,47 +26,24 @@ static double FN(row_max)(const T *x, int64_t n) {
   return m;
 }
 
-/* Σ exp(x − m) over a row (with FLOAT_EXP, exps in float as row_sum_exp_into takes them). */
-static double FN(row_sum_exp)(const T *x, int64_t n, double m) {
-#if FLOAT_EXP
-  const int64_t nv = n / PFS_VF * PFS_VF;
-  const vf mv = vf_splat((float)m);
-  vd acc = vd_splat(0);
-  for (int64_t j = 0; j < nv; j += PFS_VF) {
-    const vf e = vf_exp(vf_load(x + j) - mv);
-    vfh lo, hi;
-    memcpy(&lo, &e, sizeof lo);
-    memcpy(&hi, (const char *)&e + sizeof lo, sizeof hi);
-    acc += __builtin_convertvector(lo, vd) + __builtin_convertvector(hi, vd);
-  }
-#else
-  const int64_t nv = n / PFS_VD * PFS_VD;
-  const vd mv = vd_splat(m);
-  vd acc = vd_splat(0);
-  for (int64_t j = 0; j < nv; j += PFS_VD) acc += vd_exp(LOADD(x + j) - mv);
-#endif
-  double s = 0;
-  for (int l = 0; l < PFS_VD; l++) s += acc[l];
-  for (int64_t j = nv; j < n; j++) s += exp1((double)x[j] - m);
-  return s;
-}
-
 /*
- * Σ exp(x − m) over a row, each exp(x − m) stored in out (rounded to T). With FLOAT_EXP (float
- * arrays) the vector part takes exp in float, PFS_VF values at a time (vmath.h's vf_exp, within a
- * unit or two in the last place of float), x − m too, and adds each half of the vector into the
- * double sum: a float result needs no more, and double's exp took three quarters of a Transformer's
- * softmax.
+ * Σ exp(x − m) over a row, each exp(x − m) also stored in out (rounded to T) unless out is NULL.
+ * With FLOAT_EXP (float arrays) the vector part takes exp in float, PFS_VF values at a time
+ * (vmath.h's vf_exp, within a unit or two in the last place of float), x − m too, and adds both
+ * halves of the vector into the double sum: a float result needs no more, and double's exp took
+ * three quarters of a Transformer's softmax.
  */
-static double FN(row_sum_exp_into)(const T *x, T *out, int64_t n, double m) {
+static double FN(row_sum_exp)(const T *x, T *out, int64_t n, double m) {
 #if FLOAT_EXP
   const int64_t nv = n / PFS_VF * PFS_VF;
   const vf mv = vf_splat((float)m);
   vd acc = vd_splat(0);
   for (int64_t j = 0; j < nv; j += PFS_VF) {
     const vf e = vf_exp(vf_load(x + j) - mv);
-    memcpy(out + j, &e, sizeof e);
-    acc += vd_load_f32(out + j) + vd_load_f32(out + j + PFS_VD);
+    if (out) memcpy(out + j, &e, sizeof e);
+    vd lo, hi;
+    vf_halves(e, &lo, &hi);
+    acc += lo + hi;
   }
 #else
   const int64_t nv = n / PFS_VD * PFS_VD;
@@ -75,7 +52,7 @@ static double FN(row_sum_exp_into)(const T *x, T *out, int64_t n, double m) {
   for (int64_t j = 0; j < nv; j += PFS_VD) {
     const vd e = vd_exp(LOADD(x + j) - mv);
     acc += e;
-    STORED(out + j, e);
+    if (out) STORED(out + j, e);
   }
 #endif
   double s = 0;
@@ -83,7 +60,7 @@ static double FN(row_sum_exp_into)(const T *x, T *out, int64_t n, double m) {
   for (int64_t j = nv; j < n; j++) {
     const double e = exp1((double)x[j] - m);
     s += e;
-    out[j] = (T)e;
+    if (out) out[j] = (T)e;
   }
   return s;
 }
@@ -92,7 +69,7 @@ static void FN(softmax_row)(const T *x, T *out, int64_t n, int log_softmax) {
   const int64_t nv = n / PFS_VD * PFS_VD;
   double m = FN(row_max)(x, n);
   if (log_softmax && !(m - m == 0)) m = 0;
-  const double s = log_softmax ? FN(row_sum_exp)(x, n, m) : FN(row_sum_exp_into)(x, out, n, m);
+  const double s = FN(row_sum_exp)(x, log_softmax ? NULL : out, n, m);
   if (log_softmax) {
     const double lse = m + log(s);
     const vd lv = vd_splat(lse);
@@ -125,12 +102,10 @@ static void FN(softmax_backward_row)(const T *y, const T *g, T *dx, int64_t n, i
 #if FLOAT_EXP /* exp(y) in float, the rest in double, as the forward's sums */
     const int64_t nf = n / PFS_VF * PFS_VF;
     for (int64_t j = 0; j < nf; j += PFS_VF) {
-      const vf e = vf_exp(vf_load(y + j));
-      vfh lo, hi;
-      memcpy(&lo, &e, sizeof lo);
-      memcpy(&hi, (const char *)&e + sizeof lo, sizeof hi);
-      STORED(dx + j, LOADD(g + j) - __builtin_convertvector(lo, vd) * sv);
-      STORED(dx + j + PFS_VD, LOADD(g + j + PFS_VD) - __builtin_convertvector(hi, vd) * sv);
+      vd lo, hi;
+      vf_halves(vf_exp(vf_load(y + j)), &lo, &hi);
+      STORED(dx + j, LOADD(g + j) - lo * sv);
+      STORED(dx + j + PFS_VD, LOADD(g + j + PFS_VD) - hi * sv);
     }
     for (int64_t j = nf; j < nv; j += PFS_VD) STORED(dx + j, LOADD(g + j) - vd_exp(LOADD(y + j)) * sv);
 #else
