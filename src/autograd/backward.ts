@@ -91,11 +91,10 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
      * gradient, which an add's backward may also have made an input's running gradient).
      */
     const reading = new Set<ArrayBufferLike>();
-    const apart = (b: ArrayBufferLike): boolean => !reading.has(b);
     const owned = (prev: Tensor): boolean => {
       if (opts.createGraph) return false;
       const b = prev.storage.data.buffer;
-      return fresh.has(b) && !given.has(b) && refs.get(b) === 1 && whole(prev) && apart(b);
+      return fresh.has(b) && !given.has(b) && refs.get(b) === 1 && whole(prev) && !reading.has(b);
     };
     /**
      * The .grad each leaf got from own() in this pass: a later gradient for that leaf is added into it
@@ -105,7 +104,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
     const ownedLeaf = (t: Tensor): boolean => {
       if (opts.createGraph || t.grad === null || leafGrads.get(t) !== t.grad) return false;
       const b = t.grad.storage.data.buffer;
-      return !refs.has(b) && whole(t.grad) && apart(b);
+      return !refs.has(b) && whole(t.grad) && !reading.has(b);
     };
     const setGrad = (t: Tensor, g: Tensor, prev: Tensor | undefined) => {
       if (prev !== undefined) hold(prev, -1);

@@ -2,7 +2,7 @@
 import { BackwardFn, Node } from '../autograd/node.js';
 import { isGradEnabled } from '../autograd/mode.js';
 import type { View } from '../backend/kernels.js';
-import { allocate, allocateEmpty, DType, isFloating, promoteTypes, promoteWithScalar, storedValue, type TypedArray } from '../tensor/dtype.js';
+import { allocateEmpty, DType, isFloating, promoteTypes, promoteWithScalar, storedValue, type TypedArray } from '../tensor/dtype.js';
 import { numel, Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -37,7 +37,6 @@ export function contiguousData(t: Tensor): TypedArray {
 export function empty(shape: Shape, dtype: DType): Tensor {
   return new Tensor(allocateEmpty(dtype, numel(shape), shape), shape, dtype);
 }
-
 
 /**
  * What watches every primitive op while a forward pass is traced (src/interop/onnx/trace.ts): its name, its

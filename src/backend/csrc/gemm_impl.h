@@ -155,8 +155,7 @@ static void FN(mat_small_m)(const MAT *x, FN(bufs) *bf) {
       const T *bp = b + jr;
       int64_t ldb = x->brs;
       if (nr < NR) {
-        for (int64_t p = 0; p < kc; p++)
-          for (int64_t j = 0; j < NR; j++) bf->b[p * NR + j] = j < nr ? b[p * x->brs + jr + j] : 0;
+        FN(pack_b)(bp, x->brs, 1, kc, nr, bf->b);
         bp = bf->b;
         ldb = NR;
       }
